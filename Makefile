@@ -1,0 +1,46 @@
+# Everything runs from the project's own virtualenv; `make install` is idempotent.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The test suite gets its own embedded warehouse so it never touches the demo's data.
+TEST_HOME := $(CURDIR)/.warehouse-test
+
+.PHONY: install demo test lint dbt-test pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/warehouse demo
+
+test: install lint dbt-test pytest
+
+lint: install
+	$(BIN)/ruff check loader tests bench
+	$(BIN)/ruff format --check loader tests bench
+
+# A fresh database: dbt build (models, data and unit tests) on the sample data, then sqlfluff,
+# whose dbt templater compiles against the live warehouse.
+dbt-test: install
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse up
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load invoices data/invoices/invoices.csv
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse build
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse exec -- sqlfluff lint models tests/dbt
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
+
+pytest: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/invoices.py
+
+clean:
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
+	rm -rf target logs .pytest_cache

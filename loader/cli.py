@@ -1,0 +1,179 @@
+"""`warehouse`: run the embedded warehouse, load inputs, build with dbt, print reports."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from loader import PROJECT_DIR, db, dbt, embedded
+from loader.reports import formatting
+from loader.reports import invoices as invoice_report
+from loader.settings import Settings
+from loader.sources import invoices as invoice_source
+from loader.sources.files import FileLoad, InputError
+
+log = logging.getLogger("warehouse")
+
+SAMPLE_INVOICES = PROJECT_DIR / "data" / "invoices" / "invoices.csv"
+
+
+def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.is_embedded:
+        server_dsn = embedded.start(settings.home)
+        log.info("embedded PostgreSQL running: %s", server_dsn)
+    with db.connect(settings) as conn:
+        db.migrate(conn)
+    log.info("raw schema ready")
+    return 0
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.is_embedded:
+        log.info("WAREHOUSE_DSN is set: nothing embedded to stop")
+        return 0
+    embedded.stop(settings.home, purge=args.purge)
+    return 0
+
+
+def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:
+    print(f"WAREHOUSE_DSN={shlex.quote(db.resolve_dsn(settings))}")
+    return 0
+
+
+def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
+    return 0 if dbt.invoke(settings, ["build", *args.dbt_args]) else 1
+
+
+def cmd_exec(settings: Settings, args: argparse.Namespace) -> int:
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise SystemExit("usage: warehouse exec -- COMMAND [ARGS...]")
+    return subprocess.run(argv, env=dbt.environment(settings), check=False).returncode
+
+
+def _load_files(settings: Settings, paths: Sequence[Path], load: Callable[..., FileLoad]) -> int:
+    failures = 0
+    with db.connect(settings) as conn:
+        db.migrate(conn)
+        for path in paths:
+            try:
+                print(load(conn, path).describe())
+            except (InputError, OSError) as error:
+                failures += 1
+                print(f"error: {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_load_invoices(settings: Settings, args: argparse.Namespace) -> int:
+    return _load_files(settings, args.files, invoice_source.load)
+
+
+def _month(value: str) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month (YYYY-MM)") from None
+
+
+def cmd_report_invoices(settings: Settings, args: argparse.Namespace) -> int:
+    with db.connect(settings) as conn:
+        reference_month = args.reference_month or invoice_report.default_reference_month(conn)
+        rows = invoice_report.fetch(conn, reference_month)
+    sys.stdout.write(invoice_report.render(rows, args.format))
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    steps: list[tuple[str, Callable[[], int]]] = [
+        ("starting the warehouse", lambda: cmd_up(settings, args)),
+        (
+            "loading the sample invoices",
+            lambda: _load_files(settings, [SAMPLE_INVOICES], invoice_source.load),
+        ),
+        ("building the dbt project", lambda: 0 if dbt.invoke(settings, ["build", "--quiet"]) else 1),
+    ]
+    for title, step in steps:
+        print(f"==> {title}", flush=True)
+        if step() != 0:
+            print(f"demo failed while {title}", file=sys.stderr)
+            return 1
+    print("\n==> Invoice rolling averages")
+    args.reference_month, args.format = None, "text"
+    return cmd_report_invoices(settings, args)
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=formatting.FORMATS, default="text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warehouse", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("up", help="start the embedded warehouse (unless WAREHOUSE_DSN is set)").set_defaults(
+        handler=cmd_up
+    )
+    down = commands.add_parser("down", help="stop the embedded warehouse")
+    down.add_argument("--purge", action="store_true", help="also delete its data")
+    down.set_defaults(handler=cmd_down)
+    commands.add_parser("env", help="print shell-sourceable connection settings").set_defaults(
+        handler=cmd_env
+    )
+
+    build = commands.add_parser(
+        "build", help="dbt build against the current warehouse; other arguments go to dbt (--select ...)"
+    )
+    build.set_defaults(handler=cmd_build, dbt_args=[])
+    run_exec = commands.add_parser("exec", help="run a command (dbt, sqlfluff, psql) with the warehouse env")
+    run_exec.add_argument("argv", nargs=argparse.REMAINDER)
+    run_exec.set_defaults(handler=cmd_exec)
+
+    load = commands.add_parser("load", help="land inputs as-is in the raw schema").add_subparsers(
+        dest="source", required=True
+    )
+    load_invoices = load.add_parser("invoices", help="invoices CSV files")
+    load_invoices.add_argument("files", nargs="+", type=Path)
+    load_invoices.set_defaults(handler=cmd_load_invoices)
+
+    report = commands.add_parser("report", help="print a report").add_subparsers(dest="report", required=True)
+    report_invoices = report.add_parser("invoices", help="rolling 3/6-month invoice averages")
+    report_invoices.add_argument("--reference-month", type=_month, help="YYYY-MM (default: after the latest)")
+    _add_format(report_invoices)
+    report_invoices.set_defaults(handler=cmd_report_invoices)
+
+    commands.add_parser("demo", help="run everything on the embedded warehouse").set_defaults(
+        handler=cmd_demo
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    # dbt's own options (--select, --full-refresh, ...) pass through `warehouse build` untouched.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.handler is not cmd_build:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.dbt_args = unknown
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    settings = Settings.from_env()
+    try:
+        return int(args.handler(settings, args))
+    except (db.WarehouseNotRunning, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

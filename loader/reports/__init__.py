@@ -1,0 +1,1 @@
+"""Reports read from the marts and rendered as text, csv or json."""

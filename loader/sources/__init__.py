@@ -1,0 +1,1 @@
+"""Input sources landed as-is into the raw schema."""

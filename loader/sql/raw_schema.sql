@@ -1,0 +1,61 @@
+-- Raw landing tables: inputs exactly as received plus load metadata. Owned by the loader,
+-- applied idempotently by `warehouse up` and before every load. dbt only reads these.
+create schema if not exists raw;
+
+-- One row per file loaded; the checksum makes reloading the same content a no-op.
+-- load_id grows in load order, which the chatbot rules use to break timestamp ties.
+create table if not exists raw.loaded_files (
+    load_id bigint generated always as identity primary key,
+    source text not null,
+    file_name text not null,
+    file_sha256 text not null,
+    row_count integer not null,
+    loaded_at timestamptz not null default now(),
+    unique (source, file_sha256)
+);
+
+create table if not exists raw.invoices (
+    customer text not null,
+    account text not null,
+    month text not null,
+    invoice text not null,
+    source_file text not null,
+    line_number integer not null,
+    load_id bigint not null references raw.loaded_files (load_id),
+    loaded_at timestamptz not null default now(),
+    primary key (load_id, line_number)
+);
+
+-- Kafka envelope + payload. The primary key makes a doubled offset impossible, not just unlikely.
+create table if not exists raw.notification_events (
+    kafka_topic text not null,
+    kafka_partition integer not null,
+    kafka_offset bigint not null,
+    kafka_timestamp timestamptz,
+    kafka_key bytea,
+    payload jsonb not null,
+    loaded_at timestamptz not null default now(),
+    primary key (kafka_topic, kafka_partition, kafka_offset)
+);
+
+-- Dead letters: messages whose value is not a JSON object jsonb accepts.
+create table if not exists raw.notification_events_rejected (
+    kafka_topic text not null,
+    kafka_partition integer not null,
+    kafka_offset bigint not null,
+    kafka_timestamp timestamptz,
+    kafka_key bytea,
+    raw_value bytea,
+    error text not null,
+    loaded_at timestamptz not null default now(),
+    primary key (kafka_topic, kafka_partition, kafka_offset)
+);
+
+-- Next offset to land per partition, committed in the same transaction as the rows.
+create table if not exists raw.kafka_offsets (
+    kafka_topic text not null,
+    kafka_partition integer not null,
+    next_offset bigint not null,
+    updated_at timestamptz not null default now(),
+    primary key (kafka_topic, kafka_partition)
+);

@@ -1,0 +1,68 @@
+"""Fixtures: one real embedded PostgreSQL per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from loader import PROJECT_DIR, db, embedded
+from loader.settings import Settings
+
+WAREHOUSE_BIN = Path(sys.executable).parent / "warehouse"
+
+
+@pytest.fixture(scope="session")
+def server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("warehouse")
+    dsn = embedded.start(home)
+    yield dsn
+    embedded.stop(home, purge=True)
+
+
+def _admin_dsn(server_dsn: str) -> str:
+    return server_dsn.rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture
+def warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings pointing at a new, migrated database of the session's server."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    monkeypatch.setenv("WAREHOUSE_DSN", server_dsn.rsplit("/", 1)[0] + "/" + name)
+    settings = Settings.from_env()
+    with db.connect(settings) as conn:
+        db.migrate(conn)
+    yield settings
+    with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
+        admin.execute(f'drop database "{name}" with (force)')
+
+
+@pytest.fixture
+def conn(warehouse: Settings) -> Iterator[psycopg.Connection]:
+    with db.connect(warehouse, autocommit=True) as connection:
+        yield connection
+
+
+def run_warehouse(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The real `warehouse` CLI in a subprocess, against the test's WAREHOUSE_DSN."""
+    result = subprocess.run(
+        [str(WAREHOUSE_BIN), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env=os.environ.copy(),
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"warehouse {args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
