@@ -29,7 +29,8 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
         log.info("embedded PostgreSQL running: %s", server_dsn)
     with db.connect(settings) as conn:
         db.migrate(conn)
-    log.info("raw schema ready")
+        db.ensure_bi_reader(conn, settings.bi_reader_password)
+    log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
     return 0
 
 

@@ -6,6 +6,7 @@ from importlib import resources
 from urllib.parse import unquote, urlsplit
 
 import psycopg
+from psycopg import sql
 
 from loader import embedded
 from loader.settings import Settings
@@ -39,6 +40,29 @@ def migrate(conn: psycopg.Connection) -> None:
         # Serialise concurrent migrations: `create ... if not exists` races on the catalog otherwise.
         conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.raw_schema'))")
         conn.execute(ddl)
+
+
+BI_READER_ROLE = "bi_reader"
+BI_SCHEMAS = ("marts",)
+
+
+def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
+    """The read-only role BI tools log in with: SELECT on the marts, nothing else.
+
+    dbt grants SELECT on every mart it builds (`+grants` in dbt_project.yml); this creates the role
+    and the schema usage. It can log in only when BI_READER_PASSWORD is set (never stored here).
+    """
+    role = sql.Identifier(BI_READER_ROLE)
+    login = sql.SQL("login password {}").format(sql.Literal(password)) if password else sql.SQL("nologin")
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.bi_reader'))")
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_READER_ROLE,)).fetchone()
+        verb = sql.SQL("alter") if exists else sql.SQL("create")
+        conn.execute(sql.SQL("{} role {} {}").format(verb, role, login))
+        for schema in map(sql.Identifier, BI_SCHEMAS):
+            conn.execute(sql.SQL("create schema if not exists {}").format(schema))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
+            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, role))
 
 
 def dbt_env(dsn: str) -> dict[str, str]:

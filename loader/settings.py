@@ -15,6 +15,8 @@ class Settings:
     dsn: str | None
     # dbt target in profiles/profiles.yml.
     dbt_target: str
+    # Password of the read-only BI role; without it the role exists but cannot log in.
+    bi_reader_password: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -22,6 +24,7 @@ class Settings:
             home=Path(os.environ.get("WAREHOUSE_HOME", ".warehouse")).resolve(),
             dsn=os.environ.get("WAREHOUSE_DSN") or None,
             dbt_target=os.environ.get("WAREHOUSE_DBT_TARGET", "postgres"),
+            bi_reader_password=os.environ.get("BI_READER_PASSWORD") or None,
         )
 
     @property

@@ -40,6 +40,7 @@ def warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sett
     settings = Settings.from_env()
     with db.connect(settings) as conn:
         db.migrate(conn)
+        db.ensure_bi_reader(conn, password=None)
     yield settings
     with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
         admin.execute(f'drop database "{name}" with (force)')
