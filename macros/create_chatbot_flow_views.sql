@@ -48,18 +48,18 @@
 
 
         create schema if not exists {{ schema }};
-        {% for view in run_query(existing_views_query) %}
+        {%- for view in run_query(existing_views_query) %}
         drop view {{ schema }}.{{ view.view_identifier }};
-        {% endfor %}
-        {% for view in run_query(flow_views_query) %}
+        {%- endfor %}
+        {%- for view in run_query(flow_views_query) %}
         create view {{ schema }}.{{ view.view_identifier }} as
         select
-            {% for view_column, model_column in chatbot_fixed_columns().items() -%}
+            {%- for view_column, model_column in chatbot_fixed_columns().items() %}
             {{ model_column }} as {{ view_column }},
-            {% endfor -%}
+            {%- endfor %}
             {{ view.answer_columns }}
         from {{ conversations }}
         where flow_id = {{ view.flow_literal }};
-        {% endfor %}
+        {%- endfor %}
     {%- endif -%}
 {% endmacro %}

@@ -1,8 +1,12 @@
 {#- One row per conversation with its latest answers as jsonb. Its post-hook regenerates the
-    per-flow pivot views from the two dims below, in the same transaction as this table. -#}
+    per-flow pivot views from the two dims below, in the same transaction as this table; the
+    index serves those views (one flow, ordered by customer and session). -#}
 -- depends_on: {{ ref('dim_chatbot_flows') }}
 -- depends_on: {{ ref('dim_chatbot_flow_keys') }}
-{{ config(post_hook="{{ create_chatbot_flow_views(this) }}") }}
+{{ config(
+    post_hook="{{ create_chatbot_flow_views(this) }}",
+    indexes=[{'columns': ['flow_id', 'customer_id', 'session_id'], 'unique': true}],
+) }}
 
 with
 
