@@ -6,8 +6,10 @@ hour from the file name, its 0-based index in the array and the content keys in 
 which jsonb forgets and the per-flow pivot needs for its column order.
 
 The loader checks only what makes an element unusable; answer values are judged in dbt (a null
-or blank value is simply not an answer). Timestamps must carry a UTC offset (`Z`, `+HH:MM`,
-`+HHMM` or `+HH`): a zone-less time is ambiguous, so it is refused rather than guessed.
+or blank value is simply not an answer). Ids are kept exactly as given. Timestamps must carry a
+UTC offset (`Z`, `+HH:MM`, `+HHMM` or `+HH`): a zone-less time is ambiguous, so it is refused
+rather than guessed. A file is read whole (an hour of answers is tens of MB); its elements
+stream into COPY.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ _TIMESTAMP = re.compile(
 )
 # PostgreSQL refuses UTC offsets beyond 15:59.
 _MAX_OFFSET = timedelta(hours=16)
-# Lone surrogates: undecodable bytes (decoded with surrogateescape) or a lone \\ud800-style escape.
+# Lone surrogates: undecodable bytes (decoded with surrogateescape) or an unpaired escape such as "\\ud800".
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -56,8 +58,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _line_column(text: str, position: int) -> str:
-    line_start = text.rfind("\n", 0, position) + 1
-    return f"line {text.count(chr(10), 0, position) + 1}, column {position - line_start + 1}"
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    return f"line {line}, column {column}"
 
 
 def _array_elements(path: Path, text: str) -> Iterator[tuple[int, str, object]]:
