@@ -6,9 +6,9 @@ hour from the file name, its 0-based index in the array and the content keys in 
 which jsonb forgets and the per-flow pivot needs for its column order.
 
 The loader checks only what makes an element unusable; answer values are judged in dbt (a null
-or blank value is simply not an answer). Ids are kept exactly as given. Timestamps must carry a
-UTC offset (`Z`, `+HH:MM`, `+HHMM` or `+HH`): a zone-less time is ambiguous, so it is refused
-rather than guessed. A file is read whole (an hour of answers is tens of MB); its elements
+or blank value is simply not an answer). Ids are kept exactly as given. Timestamps are ISO 8601
+date-times with a UTC offset (`Z`, `+HH:MM`, `+HHMM`, `+HH`) or without one, which means UTC (the
+lake's convention; staging applies it). A file is read whole (an hour of answers is tens of MB); its elements
 stream into COPY.
 """
 
@@ -31,7 +31,7 @@ _HOUR_NAME = re.compile(r"hour=(\d+)\.json")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # The ISO 8601 subset that Python and PostgreSQL read identically (PostgreSQL casts it in staging).
 _TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)", re.ASCII
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?", re.ASCII
 )
 # PostgreSQL refuses UTC offsets beyond 15:59.
 _MAX_OFFSET = timedelta(hours=16)
@@ -116,14 +116,16 @@ def _strings(value: object) -> Iterator[str]:
 def _check_timestamp(value: object) -> str | None:
     """None when `value` is a timestamp PostgreSQL will read as the same instant, else why not."""
     if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        return "expected an ISO 8601 date-time with a UTC offset, e.g. 2019-12-16T13:59:58+00:00"
+        return "expected an ISO 8601 date-time, e.g. 2019-12-16T13:59:58+00:00"
     try:
         parsed = datetime.fromisoformat(value)
+        offset = parsed.utcoffset()
+        if offset is None:
+            return None
         parsed.astimezone(UTC)
     except (ValueError, OverflowError) as error:
         return str(error)
-    offset = parsed.utcoffset()
-    if offset is None or abs(offset) >= _MAX_OFFSET:
+    if abs(offset) >= _MAX_OFFSET:
         return "the UTC offset must be within +-15:59"
     return None
 

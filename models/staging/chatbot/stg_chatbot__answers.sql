@@ -17,8 +17,12 @@ renamed as (
         element ->> 'customer' as customer_id,
         element ->> 'flow' as flow_id,
         element ->> 'session' as session_id,
-        -- the loader only lands timestamps with a UTC offset, so this is the same instant anywhere
-        cast(element ->> 'timestamp' as timestamptz) as answered_at,
+        -- without an offset a timestamp is UTC, whatever the session's time zone
+        case
+            when element ->> 'timestamp' ~ '(Z|[+-]\d{2}(:?\d{2})?)$'
+                then cast(element ->> 'timestamp' as timestamptz)
+            else cast(element ->> 'timestamp' as timestamp) at time zone 'UTC'
+        end as answered_at,
         element -> 'content' as answer_content,
         content_keys
 
