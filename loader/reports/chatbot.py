@@ -29,25 +29,25 @@ def fetch(conn: psycopg.Connection, flow: str | None = None) -> list[FlowTable]:
     """Every flow (or just `flow`), its rows ordered by customer and session."""
     try:
         flows = conn.execute(_FLOWS, {"flow": flow}).fetchall()
-    except errors.UndefinedTable:
-        raise LookupError("the chatbot models are not built: run `warehouse build`") from None
-    if not flows:
-        if flow is not None:
+        if not flows and flow is not None:
             raise LookupError(f"no chatbot flow {flow!r} in the warehouse")
-        raise LookupError(
-            "no chatbot answers in the warehouse: run `warehouse load chatbot` and `warehouse build`"
-        )
-    tables = []
-    for flow_id, view_schema, view_name in flows:
-        cursor = conn.execute(
-            sql.SQL("select * from {}.{} order by customer, session").format(
-                sql.Identifier(view_schema), sql.Identifier(view_name)
+        if not flows:
+            raise LookupError(
+                "no chatbot answers in the warehouse: run `warehouse load chatbot` and `warehouse build`"
             )
+        return [_fetch_flow(conn, *flow_view) for flow_view in flows]
+    except errors.UndefinedTable:
+        raise LookupError("the chatbot models or views are not built: run `warehouse build`") from None
+
+
+def _fetch_flow(conn: psycopg.Connection, flow_id: str, view_schema: str, view_name: str) -> FlowTable:
+    cursor = conn.execute(
+        sql.SQL("select * from {}.{} order by customer, session").format(
+            sql.Identifier(view_schema), sql.Identifier(view_name)
         )
-        assert cursor.description is not None
-        columns = [column.name for column in cursor.description]
-        tables.append(FlowTable(flow_id, columns, cursor.fetchall()))
-    return tables
+    )
+    assert cursor.description is not None
+    return FlowTable(flow_id, [column.name for column in cursor.description], cursor.fetchall())
 
 
 def _utc(value: datetime) -> str:

@@ -192,3 +192,10 @@ def test_new_flows_and_keys_appear_and_gone_flows_leave_no_view(warehouse, conn,
     _build()
     assert _view_columns(conn, "F3000") == []
     assert _reported_flows() == ["F1000", "F2000"]
+
+
+def test_report_before_a_build_says_what_to_do(warehouse):
+    run_warehouse("load", "chatbot", *SAMPLES)
+    result = run_warehouse("report", "chatbot", check=False)
+    assert result.returncode == 1
+    assert "run `warehouse build`" in result.stderr
