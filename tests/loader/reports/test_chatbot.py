@@ -174,22 +174,19 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
 
 
 def test_new_flows_and_keys_appear_and_gone_flows_leave_no_view(warehouse, conn, tmp_path):
-    run_warehouse("load", "chatbot", *SAMPLES)
+    f3000 = tmp_path / "hour=15.json"
+    _write(f3000, ("C3000", "F3000", "S1", "2019-12-16T15:00:00+00:00", {"nps": "10"}))
+    run_warehouse("load", "chatbot", *SAMPLES, f3000)
     _build()
-    later = tmp_path / "hour=15.json"
-    _write(
-        later,
-        ("C1000", "F2000", "S3000", "2019-12-16T15:00:00+00:00", {"comentario": "ótimo"}),
-        ("C3000", "F3000", "S1", "2019-12-16T15:00:00+00:00", {"nps": "10"}),
-    )
-    run_warehouse("load", "chatbot", later)
-    _build()
-    assert [name for name, _ in _view_columns(conn, "F2000")][5:] == ["recomenda", "nota", "comentario"]
     assert _reported_flows() == ["F1000", "F2000", "F3000"]
 
-    # e.g. a retention job removed the flow's raw answers: its view goes with the next build
+    later = tmp_path / "hour=16.json"
+    _write(later, ("C1000", "F2000", "S3000", "2019-12-16T16:00:00+00:00", {"comentario": "ótimo"}))
+    run_warehouse("load", "chatbot", later)
+    # e.g. a retention job removed a flow's raw answers: its view goes with the next build
     conn.execute("delete from raw.chatbot_answers where element ->> 'flow' = 'F3000'")
     _build()
+    assert [name for name, _ in _view_columns(conn, "F2000")][5:] == ["recomenda", "nota", "comentario"]
     assert _view_columns(conn, "F3000") == []
     assert _reported_flows() == ["F1000", "F2000"]
 
