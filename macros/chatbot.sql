@@ -29,13 +29,18 @@
     )
 {%- endmacro %}
 
-{#- sim -> true, não / nao -> false (any case, trimmed, composed or decomposed accent), else null.
-    lower() leaves Ã alone under the C collation, hence the translate(). -#}
-{% macro chatbot_yes_no(text_sql) -%}
-    case lower(translate(normalize({{ chatbot_trim_whitespace(text_sql) }}, nfc), 'Ã', 'ã'))
-        when 'sim' then true
-        when 'não' then false
-        when 'nao' then false
+{#- For a trimmed answer: sim -> true, não / nao -> false (any case, accent composed or not),
+    else null. lower() leaves Ã alone under the C collation, hence the translate(). The words have
+    at most 4 characters (ã decomposed), so longer answers skip the normalisation. -#}
+{% macro chatbot_yes_no(trimmed_sql) -%}
+    case
+        when char_length({{ trimmed_sql }}) <= 4
+            then
+                case lower(translate(normalize({{ trimmed_sql }}, nfc), 'Ã', 'ã'))
+                    when 'sim' then true
+                    when 'não' then false
+                    when 'nao' then false
+                end
     end
 {%- endmacro %}
 

@@ -48,6 +48,16 @@ strings_extracted as (
 
 ),
 
+trimmed as (
+
+    select
+        *,
+        {{ chatbot_trim_whitespace('answer_value') }} as trimmed_value
+
+    from strings_extracted
+
+),
+
 validated as (
 
     select
@@ -60,10 +70,10 @@ validated as (
         key_index,
         answer_key,
         answer_value,
-        {{ chatbot_yes_no('answer_value') }} as answer_boolean
+        {{ chatbot_yes_no('trimmed_value') }} as answer_boolean
 
-    from strings_extracted
-    where {{ chatbot_trim_whitespace('answer_value') }} != ''
+    from trimmed
+    where trimmed_value != ''
 
 )
 

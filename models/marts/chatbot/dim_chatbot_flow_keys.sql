@@ -14,19 +14,42 @@ conversation_answers as (
 
 ),
 
--- a key's first valid appearance in its flow: timestamp, then load order, then place in the element
-first_appearances as (
+-- a key's first valid appearance in its flow: its earliest timestamp, then among the answers at
+-- that instant the first in load order and within the element (no sort of every answer needed)
+first_timestamps as (
 
-    select distinct on (flow_id, answer_key)
+    select
         flow_id,
         answer_key,
-        answered_at as first_answered_at,
-        load_id,
-        element_index,
-        key_index
+        min(answered_at) as first_answered_at
 
     from answers
-    order by flow_id, answer_key, answered_at, load_id, element_index, key_index
+    group by flow_id, answer_key
+
+),
+
+first_appearances as (
+
+    select distinct on (first_timestamps.flow_id, first_timestamps.answer_key)
+        first_timestamps.flow_id,
+        first_timestamps.answer_key,
+        first_timestamps.first_answered_at,
+        answers.load_id,
+        answers.element_index,
+        answers.key_index
+
+    from first_timestamps
+    inner join answers
+        on
+            first_timestamps.flow_id = answers.flow_id
+            and first_timestamps.answer_key = answers.answer_key
+            and first_timestamps.first_answered_at = answers.answered_at
+    order by
+        first_timestamps.flow_id,
+        first_timestamps.answer_key,
+        answers.load_id,
+        answers.element_index,
+        answers.key_index
 
 ),
 
