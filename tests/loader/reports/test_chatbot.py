@@ -21,6 +21,13 @@ EXPECTED_TEXT = """\
 """  # noqa: E501 (the acceptance tables are wide)
 
 INJECTION = 'x"); drop table raw.loaded_files; --'
+FLOW_F2 = 'F2 "beta"; --'
+FLOW_F2_TEXT = """\
+| customer | flow          | session | first_answer_dt     | last_answer_dt      | ok    | {{ 1 + 1 }} |
+|----------|---------------|---------|---------------------|---------------------|-------|-------------|
+| C1       | F2 "beta"; -- | S1      | 2019-12-16T09:00:00 | 2019-12-16T09:00:00 | true  | jinja?      |
+| C1       | F2 "beta"; -- | S2      | 2019-12-16T09:01:00 | 2019-12-16T09:01:00 | false |             |
+"""
 LONG_KEY = "k" * 70
 
 
@@ -118,8 +125,8 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
         ("C1", "FX", "S1", "2019-12-16T10:00:00+00:00", {INJECTION: "boom"}),
         ("C2", "FX", "S1", "2019-12-16T09:30:00-03:00", {"entregue?": "talvez"}),
         ("C1", "FX", "S1", "2019-12-16T11:07:00+00:00", {LONG_KEY: "long", LONG_KEY[:-1] + "x": "longer"}),
-        ("C1", "F2", "S1", "2019-12-16T09:00:00+00:00", {"ok": "sim", "{{ 1 + 1 }}": "jinja?"}),
-        ("C1", "F2", "S2", "2019-12-16T09:01:00+00:00", {"ok": " Nao"}),
+        ("C1", FLOW_F2, "S1", "2019-12-16T09:00:00+00:00", {"ok": "sim", "{{ 1 + 1 }}": "jinja?"}),
+        ("C1", FLOW_F2, "S2", "2019-12-16T09:01:00+00:00", {"ok": " Nao"}),
     )
     run_warehouse("load", "chatbot", first, second)
     _build()
@@ -141,14 +148,14 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
         (clipped_x, "text"),
         ('it\'s "quoted"', "text"),
     ]
-    assert _view_columns(conn, "F2")[5:] == [("ok", "boolean"), ("{{ 1 + 1 }}", "text")]
+    assert _view_columns(conn, FLOW_F2)[5:] == [("ok", "boolean"), ("{{ 1 + 1 }}", "text")]
 
     report = json.loads(run_warehouse("report", "chatbot", "--format", "json").stdout)
     assert report == {
-        "F2": [
-            {"customer": "C1", "flow": "F2", "session": "S1", "first_answer_dt": "2019-12-16T09:00:00",
+        FLOW_F2: [
+            {"customer": "C1", "flow": FLOW_F2, "session": "S1", "first_answer_dt": "2019-12-16T09:00:00",
              "last_answer_dt": "2019-12-16T09:00:00", "ok": True, "{{ 1 + 1 }}": "jinja?"},
-            {"customer": "C1", "flow": "F2", "session": "S2", "first_answer_dt": "2019-12-16T09:01:00",
+            {"customer": "C1", "flow": FLOW_F2, "session": "S2", "first_answer_dt": "2019-12-16T09:01:00",
              "last_answer_dt": "2019-12-16T09:01:00", "ok": False, "{{ 1 + 1 }}": None},
         ],
         "FX": [
@@ -162,12 +169,7 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
              'it\'s "quoted"': None},
         ],
     }  # fmt: skip
-    assert run_warehouse("report", "chatbot", "--flow", "F2").stdout == (
-        "| customer | flow | session | first_answer_dt     | last_answer_dt      | ok    | {{ 1 + 1 }} |\n"
-        "|----------|------|---------|---------------------|---------------------|-------|-------------|\n"
-        "| C1       | F2   | S1      | 2019-12-16T09:00:00 | 2019-12-16T09:00:00 | true  | jinja?      |\n"
-        "| C1       | F2   | S2      | 2019-12-16T09:01:00 | 2019-12-16T09:01:00 | false |             |\n"
-    )
+    assert run_warehouse("report", "chatbot", "--flow", FLOW_F2).stdout == FLOW_F2_TEXT
     csv_lines = run_warehouse("report", "chatbot", "--flow", "FX", "--format", "csv").stdout.splitlines()
     assert csv_lines[0].startswith('customer,flow,session,first_answer_dt,last_answer_dt,"x""); drop table')
     assert csv_lines[2] == "C2,FX,S1,2019-12-16T11:10:00,2019-12-16T12:30:00,,,,,talvez,,,"
