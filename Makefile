@@ -31,6 +31,7 @@ dbt-test: install
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse up
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load invoices data/invoices/invoices.csv
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load chatbot data/chatbot/hour=13.json data/chatbot/hour=14.json
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse build
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse exec -- sqlfluff lint models tests/dbt
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
@@ -39,7 +40,8 @@ pytest: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python bench/invoices.py
+	$(BIN)/python -m bench.invoices
+	$(BIN)/python -m bench.chatbot
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

@@ -12,15 +12,18 @@ from datetime import date
 from pathlib import Path
 
 from loader import PROJECT_DIR, db, dbt, embedded
+from loader.reports import chatbot as chatbot_report
 from loader.reports import formatting
 from loader.reports import invoices as invoice_report
 from loader.settings import Settings
+from loader.sources import chatbot as chatbot_source
 from loader.sources import invoices as invoice_source
 from loader.sources.files import FileLoad, InputError
 
 log = logging.getLogger("warehouse")
 
 SAMPLE_INVOICES = PROJECT_DIR / "data" / "invoices" / "invoices.csv"
+SAMPLE_CHATBOT = sorted((PROJECT_DIR / "data" / "chatbot").glob("hour=*.json"))
 
 
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
@@ -75,6 +78,10 @@ def cmd_load_invoices(settings: Settings, args: argparse.Namespace) -> int:
     return _load_files(settings, args.files, invoice_source.load)
 
 
+def cmd_load_chatbot(settings: Settings, args: argparse.Namespace) -> int:
+    return _load_files(settings, args.files, chatbot_source.load)
+
+
 def _month(value: str) -> date:
     try:
         return date.fromisoformat(f"{value}-01")
@@ -90,12 +97,26 @@ def cmd_report_invoices(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_chatbot(settings: Settings, args: argparse.Namespace) -> int:
+    if args.format == "csv" and args.flow is None:
+        print("error: --format csv holds one flow: add --flow FLOW", file=sys.stderr)
+        return 2
+    with db.connect(settings) as conn:
+        tables = chatbot_report.fetch(conn, args.flow)
+    sys.stdout.write(chatbot_report.render(tables, args.format))
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     steps: list[tuple[str, Callable[[], int]]] = [
         ("starting the warehouse", lambda: cmd_up(settings, args)),
         (
             "loading the sample invoices",
             lambda: _load_files(settings, [SAMPLE_INVOICES], invoice_source.load),
+        ),
+        (
+            "loading the sample chatbot answers",
+            lambda: _load_files(settings, SAMPLE_CHATBOT, chatbot_source.load),
         ),
         ("building the dbt project", lambda: 0 if dbt.invoke(settings, ["build", "--quiet"]) else 1),
     ]
@@ -106,7 +127,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     print("\n==> Invoice rolling averages")
     args.reference_month, args.format = None, "text"
-    return cmd_report_invoices(settings, args)
+    if cmd_report_invoices(settings, args) != 0:
+        return 1
+    print("\n==> Chatbot answers, one table per flow")
+    args.flow = None
+    return cmd_report_chatbot(settings, args)
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -142,12 +167,19 @@ def build_parser() -> argparse.ArgumentParser:
     load_invoices = load.add_parser("invoices", help="invoices CSV files")
     load_invoices.add_argument("files", nargs="+", type=Path)
     load_invoices.set_defaults(handler=cmd_load_invoices)
+    load_chatbot = load.add_parser("chatbot", help="chatbot answer JSON files (hour=HH.json), in load order")
+    load_chatbot.add_argument("files", nargs="+", type=Path)
+    load_chatbot.set_defaults(handler=cmd_load_chatbot)
 
     report = commands.add_parser("report", help="print a report").add_subparsers(dest="report", required=True)
     report_invoices = report.add_parser("invoices", help="rolling 3/6-month invoice averages")
     report_invoices.add_argument("--reference-month", type=_month, help="YYYY-MM (default: after the latest)")
     _add_format(report_invoices)
     report_invoices.set_defaults(handler=cmd_report_invoices)
+    report_chatbot = report.add_parser("chatbot", help="chatbot answers: one row per conversation, per flow")
+    report_chatbot.add_argument("--flow", help="only this flow (required for csv)")
+    _add_format(report_chatbot)
+    report_chatbot.set_defaults(handler=cmd_report_chatbot)
 
     commands.add_parser("demo", help="run everything on the embedded warehouse").set_defaults(
         handler=cmd_demo

@@ -51,8 +51,12 @@ def land_file(
     table: str,
     columns: Sequence[str],
     rows: Iterable[Row],
+    allow_empty: bool = False,
 ) -> FileLoad:
-    """Land `rows` (parsed from `path`) into raw.<table> with the file's load id appended."""
+    """Land `rows` (parsed from `path`) into raw.<table> with the file's load id appended.
+
+    A file without rows is an error unless `allow_empty`; then it is recorded as loaded.
+    """
     checksum = file_sha256(path)
     with conn.transaction():
         # Concurrent loads of the same content serialise on the unique key; the loser sees it done.
@@ -78,7 +82,7 @@ def land_file(
             for row in rows:
                 copy.write_row((*row, load_id))
                 count += 1
-        if count == 0:
+        if count == 0 and not allow_empty:
             raise InputError(f"{path}: no data rows")
         conn.execute("update raw.loaded_files set row_count = %s where load_id = %s", (count, load_id))
     return FileLoad(path=path, load_id=load_id, rows=count, skipped=False)

@@ -26,6 +26,22 @@ create table if not exists raw.invoices (
     primary key (load_id, line_number)
 );
 
+-- One row per element of an hourly chatbot answers file (hour=HH.json), the element as-is.
+create table if not exists raw.chatbot_answers (
+    element jsonb not null,
+    -- The content's keys in document order: jsonb does not keep key order, and the per-flow
+    -- pivot orders its columns by first appearance.
+    content_keys text[] not null,
+    source_file text not null,
+    -- From the file name hour=HH.json; null when the name carries no hour.
+    file_hour smallint,
+    -- 0-based index of the element in the file's array.
+    element_index integer not null,
+    load_id bigint not null references raw.loaded_files (load_id),
+    loaded_at timestamptz not null default now(),
+    primary key (load_id, element_index)
+);
+
 -- Kafka envelope + payload. The primary key makes a doubled offset impossible, not just unlikely.
 create table if not exists raw.notification_events (
     kafka_topic text not null,

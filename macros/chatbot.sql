@@ -1,0 +1,65 @@
+{#- Rules and naming shared by the chatbot models and the per-flow pivot views. -#}
+
+{#- The pivot views' fixed columns (view column: fct_chatbot_conversations column), in order.
+    A key with one of these names becomes answer_<key>. -#}
+{% macro chatbot_fixed_columns() -%}
+    {{ return({
+        'customer': 'customer_id',
+        'flow': 'flow_id',
+        'session': 'session_id',
+        'first_answer_dt': 'first_answer_at',
+        'last_answer_dt': 'last_answer_at',
+    }) }}
+{%- endmacro %}
+
+{% macro chatbot_is_fixed_column(text_sql) -%}
+    {{ text_sql }} in (
+        {%- for column in chatbot_fixed_columns() -%}
+            '{{ column }}'{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
+{%- endmacro %}
+
+{#- `text_sql` without leading or trailing whitespace: every Unicode White_Space character,
+    not only the spaces that btrim() removes by default. -#}
+{% macro chatbot_trim_whitespace(text_sql) -%}
+    btrim(
+        {{ text_sql }},
+        e' \t\n\u000b\f\r\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
+    )
+{%- endmacro %}
+
+{#- For a trimmed answer: sim -> true, não / nao -> false (any case, accent composed or not),
+    else null. lower() leaves Ã alone under the C collation, hence the translate(). The words have
+    at most 4 characters (ã decomposed), so longer answers skip the normalisation. -#}
+{% macro chatbot_yes_no(trimmed_sql) -%}
+    case
+        when char_length({{ trimmed_sql }}) <= 4
+            then
+                case lower(translate(normalize({{ trimmed_sql }}, nfc), 'Ã', 'ã'))
+                    when 'sim' then true
+                    when 'não' then false
+                    when 'nao' then false
+                end
+    end
+{%- endmacro %}
+
+{#- A PostgreSQL identifier (at most 63 bytes) for the text `name_sql`: the name itself when it
+    fits and `is_taken_sql` is false; otherwise its first 54 bytes (whole characters), '_' and
+    the first 8 hex digits of md5(`key_sql`), so the result depends only on the key. -#}
+{% macro chatbot_identifier(name_sql, key_sql, is_taken_sql) -%}
+    case
+        when octet_length({{ name_sql }}) between 1 and 63 and not ({{ is_taken_sql }})
+            then {{ name_sql }}
+        else
+            left(
+                {{ name_sql }},
+                (
+                    select max(prefix_length)
+                    from generate_series(0, 54) as prefix_length
+                    where octet_length(left({{ name_sql }}, prefix_length)) <= 54
+                )
+            )
+            || '_' || left(md5({{ key_sql }}), 8)
+    end
+{%- endmacro %}
