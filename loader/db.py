@@ -43,7 +43,8 @@ def migrate(conn: psycopg.Connection) -> None:
 
 
 BI_READER_ROLE = "bi_reader"
-BI_SCHEMAS = ("marts",)
+# marts: dbt grants each model it builds; chatbot: the per-flow views (default privileges cover them).
+BI_SCHEMAS = ("marts", "chatbot")
 
 
 def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
@@ -63,6 +64,11 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
             conn.execute(sql.SQL("create schema if not exists {}").format(schema))
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
             conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, role))
+            conn.execute(
+                sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
+                    schema, role
+                )
+            )
 
 
 def dbt_env(dsn: str) -> dict[str, str]:

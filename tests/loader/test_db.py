@@ -19,12 +19,14 @@ def test_migrate_is_idempotent(warehouse, conn):
 def test_bi_reader_reads_marts_and_nothing_else(warehouse, conn):
     db.ensure_bi_reader(conn, password="s3cret'quote")  # a quote must not break the statement
     run_warehouse("load", "invoices", PROJECT_DIR / "data" / "invoices" / "invoices.csv")
-    run_warehouse("build", "--select", "+dim_accounts")
+    run_warehouse("load", "chatbot", *sorted((PROJECT_DIR / "data" / "chatbot").glob("*.json")))
+    run_warehouse("build", "--select", "+dim_accounts", "+fct_chatbot_conversations")
     reader_dsn = psycopg.conninfo.make_conninfo(
         str(warehouse.dsn), user=db.BI_READER_ROLE, password="s3cret'quote"
     )
     with psycopg.connect(reader_dsn, autocommit=True) as reader:
         assert reader.execute("select count(*) from marts.dim_accounts").fetchone() == (4,)
+        assert reader.execute('select count(*) from chatbot."F1000"').fetchone() == (2,)
         for relation in (
             "raw.invoices",
             "staging.stg_invoices__invoices",
