@@ -39,7 +39,8 @@ pytest: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python bench/invoices.py
+	$(BIN)/python -m bench.invoices
+	$(BIN)/python -m bench.kafka
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

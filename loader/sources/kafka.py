@@ -106,7 +106,7 @@ class LoaderStats:
     rejected: int = 0
     batches: int = 0
     fenced_batches: int = 0
-    first_landed_at: float | None = None
+    first_received_at: float | None = None
     last_landed_at: float | None = None
     # partition -> next offset committed to PostgreSQL / last known end of the partition, for
     # the partitions this loader owns or owned last
@@ -119,10 +119,11 @@ class LoaderStats:
 
     @property
     def rate(self) -> float:
-        """Messages per second since the first batch landed (group joins excluded)."""
-        if self.first_landed_at is None or self.last_landed_at is None:
+        """Messages per second from the first message received to the last batch committed
+        (group joins and idle time after the last batch excluded)."""
+        if self.first_received_at is None or self.last_landed_at is None:
             return 0.0
-        return self.messages / max(self.last_landed_at - self.first_landed_at, 1e-3)
+        return self.messages / max(self.last_landed_at - self.first_received_at, 1e-3)
 
     def lag(self) -> dict[int, int]:
         return {
@@ -381,7 +382,6 @@ class KafkaLoader:
             stats.landed += len(batch.rows)
             stats.rejected += len(batch.rejected)
             stats.batches += 1
-            stats.first_landed_at = stats.first_landed_at or now
             stats.last_landed_at = now
             for partition, (_start, end) in batch.ranges.items():
                 stats.committed[partition] = end
@@ -504,6 +504,8 @@ class KafkaLoader:
                     self.stats.highwater[partition] = highwater
         if not polled:
             return None
+        if self.stats.first_received_at is None:
+            self.stats.first_received_at = time.monotonic()
         batch = self._encode(polled, remaining)
         return batch if batch.ranges else None
 
