@@ -254,10 +254,17 @@ def _timestamp(timestamp_ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
 
 
-def _copy_escape(value: bytes) -> bytes:
-    # COPY text format: backslash starts an escape; tab, newline and CR separate fields and rows.
-    # Valid JSON has these only as whitespace between tokens (never raw inside strings).
-    return value.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\t", b"\\t")
+def _copy_escaped_values(records: Sequence[ConsumerRecord]) -> list[bytes]:
+    """The values, escaped for COPY text format, in one pass over the whole batch.
+
+    A backslash starts an escape; tab, newline and CR separate fields and rows. Valid JSON has
+    the last three only as whitespace between tokens, and never a NUL byte, so NUL can join the
+    values for one bulk replace per character instead of four calls per value."""
+    joined = b"\x00".join([record.value for record in records])
+    escaped = (
+        joined.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\t", b"\\t")
+    )
+    return escaped.split(b"\x00") if records else []
 
 
 class KafkaLoader:
@@ -515,12 +522,11 @@ class KafkaLoader:
         batch = Batch()
         topic = self.topic
         timestamp_text, key_text = self._copy_text.timestamp, self._copy_text.key
-        rows, sources = batch.rows, batch.records
         for tp, fetched in sorted(polled.items()):
             start = self._position.get(tp.partition)
             if start is None:  # revoked meanwhile: nothing of it may land
                 continue
-            records = [record for record in fetched if record.offset >= start]
+            records = fetched if fetched[0].offset >= start else [r for r in fetched if r.offset >= start]
             if remaining is not None and len(records) > remaining - batch.size:
                 records = records[: max(0, remaining - batch.size)]
                 # max_messages cut this partition short: the rest is fetched again next time
@@ -535,24 +541,20 @@ class KafkaLoader:
                     start,
                     records[0].offset - 1,
                 )
-            prefix = b"%s\t%d\t" % (topic.encode(), tp.partition)
+            accepted = []
             for record in records:
-                value = record.value
-                error = payload_error(value)
+                error = payload_error(record.value)
                 if error is None:
-                    rows.append(
-                        b"%s%d\t%s\t%s\t%s\n"
-                        % (
-                            prefix,
-                            record.offset,
-                            timestamp_text(record.timestamp),
-                            key_text(record.key),
-                            _copy_escape(value),
-                        )
-                    )
-                    sources.append(record)
+                    accepted.append(record)
                 else:
                     batch.reject(record, error)
+            prefix = b"%s\t%d\t" % (topic.encode(), tp.partition)
+            batch.rows += [
+                b"%s%d\t%s\t%s\t%s\n"
+                % (prefix, record.offset, timestamp_text(record.timestamp), key_text(record.key), value)
+                for record, value in zip(accepted, _copy_escaped_values(accepted), strict=True)
+            ]
+            batch.records += accepted
             end = records[-1].offset + 1
             batch.ranges[tp.partition] = (start, end)
             self._position[tp.partition] = end
