@@ -10,10 +10,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from types import FrameType
+
+import psycopg
+from kafka.errors import KafkaError
 
 from loader import PROJECT_DIR, broker, db, dbt, embedded, generator
 from loader.progress import ProgressBar
@@ -110,26 +114,21 @@ def _show_progress(bar: ProgressBar, stats: kafka_source.LoaderStats) -> None:
 
 
 def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
-    kafka = settings.kafka
-    bootstrap = broker.resolve_bootstrap(settings)
     with db.connect(settings) as conn:
         db.migrate(conn)
     stop = _stop_on_signals()
     bar = ProgressBar() if args.until_idle is not None and sys.stderr.isatty() else None
     try:
-        stats = kafka_source.load(
-            partial(db.connect, settings, autocommit=True),
-            bootstrap,
-            args.topic,
-            args.group,
-            stop,
-            until_idle=args.until_idle,
-            max_messages=args.max_messages,
-            progress=None if bar is None else partial(_show_progress, bar),
-            session_timeout_ms=kafka.session_timeout_ms,
-            max_poll_interval_ms=kafka.max_poll_interval_ms,
-        )
-    except kafka_source.LoaderError as error:
+        with closing(
+            kafka_source.KafkaLoader.from_settings(settings, topic=args.topic, group_id=args.group)
+        ) as loader:
+            stats = loader.run(
+                stop,
+                until_idle=args.until_idle,
+                max_messages=args.max_messages,
+                progress=None if bar is None else partial(_show_progress, bar),
+            )
+    except (kafka_source.LoaderError, KafkaError, psycopg.OperationalError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
@@ -140,8 +139,8 @@ def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
-    if args.count is None and (args.rate is None or args.duration is None):
-        raise SystemExit("warehouse generate: give --count N, or --rate R and --duration S")
+    if (args.rate is None) != (args.duration is None):
+        raise SystemExit("warehouse generate: give --count N, or --rate R with --duration S")
     mix = generator.EventMix(
         customers=args.customers,
         duplicate_rate=args.duplicate_rate,

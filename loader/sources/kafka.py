@@ -23,9 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -33,6 +33,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError, OffsetOutOfRangeError
 from kafka.structs import OffsetAndMetadata
 
+from loader import broker, db
+from loader.settings import Settings
 from loader.sources.payloads import payload_error
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ _COPY_LINE = re.compile(r"\bline (\d+)\b")
 KAFKA_COMMIT_INTERVAL_S = 1.0
 REJECTED_LOGGED_PER_BATCH = 5
 POLL_TIMEOUT_MS = 500
+# Kafka timestamps are whatever producers set: none (-1) or past year 9999 land as null.
+MAX_TIMESTAMP_MS = 253_402_300_800_000
 
 
 class LoaderError(RuntimeError):
@@ -99,9 +103,8 @@ def consumer_config(
 
 @dataclass
 class LoaderStats:
-    """What a loader has landed so far; read it from any thread."""
+    """What a loader has landed so far, updated as batches commit."""
 
-    started_at: float = field(default_factory=time.monotonic)
     landed: int = 0
     rejected: int = 0
     batches: int = 0
@@ -225,7 +228,7 @@ class _CopyText:
         self._keys: dict[bytes, bytes] = {}
 
     def timestamp(self, timestamp_ms: int | None) -> bytes:
-        if timestamp_ms is None or timestamp_ms < 0:
+        if timestamp_ms is None or not 0 <= timestamp_ms < MAX_TIMESTAMP_MS:
             return b"\\N"
         text = self._timestamps.get(timestamp_ms)
         if text is None:
@@ -249,7 +252,7 @@ class _CopyText:
 
 
 def _timestamp(timestamp_ms: int | None) -> datetime | None:
-    if timestamp_ms is None or timestamp_ms < 0:
+    if timestamp_ms is None or not 0 <= timestamp_ms < MAX_TIMESTAMP_MS:
         return None
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
 
@@ -314,14 +317,30 @@ class KafkaLoader:
         )
         # One writer thread owns the connection: every database call runs there, in order.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-writer")
+        self._conn: psycopg.Connection | None = None
         try:
             self._conn = self._writer.submit(connect).result()
             self._initialise_offsets(group_id)
             self._consumer.subscribe([topic], listener=_Rebalance(self))
         except BaseException:
-            self._writer.shutdown()
-            self._consumer.close(autocommit=False)
+            self.close()
             raise
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, topic: str | None = None, group_id: str | None = None, **options: int
+    ) -> KafkaLoader:
+        """A loader for the configured warehouse and Kafka (KAFKA_* settings unless given)."""
+        kafka = settings.kafka
+        return cls(
+            partial(db.connect, settings, autocommit=True),
+            broker.resolve_bootstrap(settings),
+            topic or kafka.topic,
+            group_id or kafka.group_id,
+            session_timeout_ms=kafka.session_timeout_ms,
+            max_poll_interval_ms=kafka.max_poll_interval_ms,
+            **options,
+        )
 
     # -- offsets in PostgreSQL (always on the writer thread) ----------------------------------------
 
@@ -459,8 +478,8 @@ class KafkaLoader:
         """Land messages until stop_event is set, until_idle seconds pass without a message (once
         the group is joined), or max_messages have landed in this call."""
         baseline = self.stats.messages
-        last_message_at = time.monotonic()
-        next_log = last_message_at + self._log_interval_s
+        last_message_at = last_log_at = time.monotonic()
+        logged_messages = baseline
         while not stop_event.is_set():
             remaining = None
             if max_messages is not None:
@@ -479,9 +498,10 @@ class KafkaLoader:
             self._commit_to_kafka(now)
             if progress is not None:
                 progress(self.stats)
-            if now >= next_log:
-                log.info("%s: %s", self.topic, self.stats.describe())
-                next_log = now + self._log_interval_s
+            if now - last_log_at >= self._log_interval_s:
+                recent_rate = (self.stats.messages - logged_messages) / (now - last_log_at)
+                log.info("%s: %s msg/s now; %s", self.topic, f"{recent_rate:,.0f}", self.stats.describe())
+                last_log_at, logged_messages = now, self.stats.messages
             idle_since = None if self._assigned_at is None else max(last_message_at, self._assigned_at)
             if until_idle is not None and idle_since is not None and now - idle_since >= until_idle:
                 break
@@ -639,7 +659,8 @@ class KafkaLoader:
             self._drain()
             self._consumer.close(autocommit=False)
         finally:
-            self._writer.submit(self._conn.close).result()
+            if self._conn is not None:
+                self._writer.submit(self._conn.close).result()
             self._writer.shutdown()
 
 
@@ -656,20 +677,3 @@ class _Rebalance(ConsumerRebalanceListener):
     def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
         # Another member may own them already: the offset fence rejects whatever we still write.
         self._loader._on_revoked(lost)
-
-
-def load(
-    connect: Callable[[], psycopg.Connection],
-    bootstrap: str,
-    topic: str,
-    group_id: str,
-    stop_event: threading.Event,
-    *,
-    until_idle: float | None = None,
-    max_messages: int | None = None,
-    progress: Callable[[LoaderStats], None] | None = None,
-    **options: int,
-) -> LoaderStats:
-    """One `warehouse load kafka` run: join the group, land, leave."""
-    with closing(KafkaLoader(connect, bootstrap, topic, group_id, **options)) as loader:
-        return loader.run(stop_event, until_idle=until_idle, max_messages=max_messages, progress=progress)

@@ -85,13 +85,17 @@ def test_the_mix_has_duplicates_poison_and_late_events():
     assert latest - start < timedelta(seconds=10_000 * 86_400 / 100_000_000 * 2)
 
 
-def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes | None, bytes | None]]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=2000
-    )
+def _read(bootstrap: str, topic: str, count: int) -> list[tuple[int, bytes | None, bytes | None]]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    received = []
     with closing(consumer):
         consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
-        return [(record.partition, record.key, record.value) for record in consumer]
+        deadline = time.monotonic() + 30
+        while len(received) < count and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200).values():
+                received += [(record.partition, record.key, record.value) for record in records]
+        assert not consumer.poll(timeout_ms=500), "more messages than produced"
+    return received
 
 
 def test_warehouse_generate_by_count_and_by_rate(kafka):
@@ -101,7 +105,7 @@ def test_warehouse_generate_by_count_and_by_rate(kafka):
     assert time.monotonic() - started >= 1.4
     assert "produced 300 messages" in result.stdout
 
-    received = _read_all(kafka.kafka.bootstrap_servers, kafka.kafka.topic)
+    received = _read(kafka.kafka.bootstrap_servers, kafka.kafka.topic, 600)
 
     assert len(received) == 600
     partitions_of_key = {}

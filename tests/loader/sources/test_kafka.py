@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -196,16 +196,6 @@ def test_restart_resumes_at_the_stored_offsets(kafka, conn):
     assert committed == ends
 
 
-def _loader(kafka: Settings, **options: int) -> KafkaLoader:
-    return KafkaLoader(
-        partial(db.connect, kafka, autocommit=True),
-        kafka.kafka.bootstrap_servers,
-        kafka.kafka.topic,
-        kafka.kafka.group_id,
-        **options,
-    )
-
-
 def test_a_batch_whose_start_offset_moved_is_fenced(kafka, conn):
     topic = kafka.kafka.topic
     conn.execute(
@@ -228,8 +218,9 @@ def test_a_batch_whose_start_offset_moved_is_fenced(kafka, conn):
 def test_a_zombie_loader_cannot_commit_what_another_loader_landed(kafka, conn):
     topic = kafka.kafka.topic
     ends = _produce(kafka, messages(5_000, EventMix(seed=3)))
-    # Heartbeats continue while it does not poll: it keeps believing it owns the partitions.
-    zombie = _loader(kafka, session_timeout_ms=6_000, max_poll_interval_ms=120_000)
+    # Heartbeats go on while it does not poll: it keeps believing it owns the partitions.
+    patient = replace(kafka, kafka=replace(kafka.kafka, max_poll_interval_ms=120_000))
+    zombie = KafkaLoader.from_settings(patient)
     with closing(zombie):
         zombie.run(threading.Event(), max_messages=1_000)
         assert _landed(conn, topic) == 1_000
