@@ -110,7 +110,7 @@ def _stop_on_signals() -> threading.Event:
 def _show_progress(bar: ProgressBar, stats: kafka_source.LoaderStats) -> None:
     lag = sum(stats.lag().values())
     detail = f"msgs, {stats.rate:,.0f} msg/s, {stats.rejected:,} rejected, lag {lag:,}"
-    bar.update(stats.messages, stats.messages + lag, detail)
+    bar.update(stats.messages, stats.messages + lag, detail, force=lag == 0)
 
 
 def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
@@ -118,6 +118,9 @@ def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
         db.migrate(conn)
     stop = _stop_on_signals()
     bar = ProgressBar() if args.until_idle is not None and sys.stderr.isatty() else None
+    if bar is not None:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(bar.clear_line)
     try:
         with closing(
             kafka_source.KafkaLoader.from_settings(settings, topic=args.topic, group_id=args.group)
@@ -128,6 +131,8 @@ def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
                 max_messages=args.max_messages,
                 progress=None if bar is None else partial(_show_progress, bar),
             )
+            if bar is not None:
+                bar.close()
     except (kafka_source.LoaderError, KafkaError, psycopg.OperationalError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -26,7 +26,17 @@ class ProgressBar:
         self._stream.write(f"\r\x1b[K[{bar}] {fraction:4.0%} {done:,}/{total:,} {detail}")
         self._stream.flush()
 
+    def clear_line(self, _record: object = None) -> bool:
+        """Wipe the bar so a log line starts clean (usable as a logging filter); it comes back
+        at the next update."""
+        if self._drawn_at:
+            self._stream.write("\r\x1b[K")
+            self._drawn_at = 0.0
+        return True
+
     def close(self) -> None:
+        """End the bar's line, keeping it on screen. Idempotent."""
         if self._drawn_at:
             self._stream.write("\n")
             self._stream.flush()
+            self._drawn_at = 0.0

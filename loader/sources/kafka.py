@@ -441,9 +441,10 @@ class KafkaLoader:
         return stored
 
     def _resync(self) -> None:
+        """Forget the positions of batches that did not commit: seek to the stored offsets."""
         self._drain()
         self._fenced = False
-        self._seek_to_stored({tp.partition for tp in self._consumer.assignment()}, {})
+        self._seek_to_stored(set(self._position), {})  # the partitions we own
 
     # -- rebalances: kafka-python calls these on its IO thread while poll() waits ---------------
 

@@ -26,3 +26,12 @@ def test_throttles_redraws():
     bar.update(2, 10, "")
     bar.update(3, 10, "", force=True)
     assert stream.getvalue().count("\r") == 2
+
+
+def test_a_log_line_wipes_the_bar_first():
+    stream = io.StringIO()
+    bar = ProgressBar(stream, interval_s=0)
+    bar.update(1, 2, "msgs")
+    assert bar.clear_line() is True
+    bar.close()  # nothing drawn since: no newline
+    assert stream.getvalue().endswith("msgs\r\x1b[K")
