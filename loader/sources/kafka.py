@@ -274,7 +274,9 @@ class KafkaLoader:
     """A consumer-group member landing one topic exactly once; drive it with run().
 
     run() returns when stop_event is set, after until_idle seconds without messages, or once
-    max_messages have landed, and may be called again; stats is updated as batches commit.
+    max_messages have landed, and may be called again (a service can interleave other work, or
+    run it in a thread of its own and set the event to stop). Create, run and close a loader in
+    one thread (the Kafka consumer is not thread-safe); stats can be read from any thread.
     close() (or `with closing(loader)`) leaves the group so the partitions move on at once.
     """
 
