@@ -9,8 +9,9 @@ is what keeps a paused or zombie loader from writing a duplicate; the group only
 partitions. On every assignment the loader seeks to the stored offsets; offsets are committed to
 Kafka as well, after PostgreSQL, only so that standard lag tools work.
 
-Throughput: the main thread polls, validates and encodes a batch as COPY text while a writer
-thread lands the previous one, so Python and PostgreSQL work in parallel. Values are written as
+Throughput: the main thread polls, validates and encodes a batch as COPY text while writer
+threads (one connection each, a partition always on the same one) land the previous one, so
+Python and PostgreSQL work in parallel. Values are written as
 the bytes received (COPY-escaped), never parsed and re-serialised.
 """
 
@@ -22,10 +23,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import TypeVar
 
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -38,6 +40,7 @@ from loader.settings import Settings
 from loader.sources.payloads import payload_error
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 COPY_EVENTS = (
     "copy raw.notification_events"
@@ -270,6 +273,23 @@ def _copy_escaped_values(records: Sequence[ConsumerRecord]) -> list[bytes]:
     return escaped.split(b"\x00") if records else []
 
 
+class _Writer:
+    """A thread with a connection of its own: what is submitted to it commits in order."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection], name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._conn: psycopg.Connection | None = None
+        self._conn = self._executor.submit(connect).result()
+
+    def submit(self, work: Callable[[psycopg.Connection], _T]) -> Future[_T]:
+        return self._executor.submit(work, self._conn)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._executor.submit(self._conn.close).result()
+        self._executor.shutdown()
+
+
 class KafkaLoader:
     """A consumer-group member landing one topic exactly once; drive it with run().
 
@@ -290,6 +310,7 @@ class KafkaLoader:
         session_timeout_ms: int = 10_000,
         max_poll_interval_ms: int = 30_000,
         batch_size: int = 20_000,
+        writers: int = 2,
         log_interval_s: float = 10.0,
     ) -> None:
         self.topic = topic
@@ -300,7 +321,7 @@ class KafkaLoader:
         # partition -> offset the next batch starts at; ahead of stats.committed by the batch in
         # flight. Changed by the main thread and by the rebalance listener (while poll() waits).
         self._position: dict[int, int] = {}
-        self._in_flight: Future[bool] | None = None
+        self._in_flight: list[Future[bool]] = []
         self._in_flight_size = 0
         self._fenced = False
         # partition -> high watermark when we sought it, until a later fetch tells its end
@@ -317,11 +338,12 @@ class KafkaLoader:
                 batch_size=batch_size,
             )
         )
-        # One writer thread owns the connection: every database call runs there, in order.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-writer")
-        self._conn: psycopg.Connection | None = None
+        # Writer threads with a connection each land the batches while the main thread polls; a
+        # partition always goes to the same writer, so its batches commit in order. Several let
+        # PostgreSQL parse jsonb on more than one core.
+        self._writers: list[_Writer] = []
         try:
-            self._conn = self._writer.submit(connect).result()
+            self._writers += [_Writer(connect, f"kafka-writer-{i}") for i in range(writers)]
             self._initialise_offsets(group_id)
             self._consumer.subscribe([topic], listener=_Rebalance(self))
         except BaseException:
@@ -351,14 +373,15 @@ class KafkaLoader:
         wanted = set(partitions)
         new = sorted(wanted & first.keys())
 
-        def read() -> dict[int, int]:
-            with self._conn.transaction():
+        def read(conn: psycopg.Connection) -> dict[int, int]:
+            with conn.transaction():
                 if new:
-                    self._conn.execute(INSERT_OFFSETS, (self.topic, new, [first[p] for p in new]))
-                rows = self._conn.execute(STORED_OFFSETS, (self.topic,)).fetchall()
+                    conn.execute(INSERT_OFFSETS, (self.topic, new, [first[p] for p in new]))
+                rows = conn.execute(STORED_OFFSETS, (self.topic,)).fetchall()
             return {partition: offset for partition, offset in rows if partition in wanted}
 
-        return self._writer.submit(read).result()
+        self._drain()  # so that what we read includes every batch handed over
+        return self._writers[0].submit(read).result()
 
     def _initialise_offsets(self, group_id: str) -> None:
         """First load of a partition: start at the group's Kafka commit if any, else the beginning."""
@@ -384,9 +407,9 @@ class KafkaLoader:
         )
         self._stored_offsets(partitions, first)
 
-    def _write(self, batch: Batch) -> bool:
+    def _write(self, conn: psycopg.Connection, batch: Batch) -> bool:
         try:
-            land_batch(self._conn, self.topic, batch)
+            land_batch(conn, self.topic, batch)
         except Fenced as fenced:
             log.warning(
                 "%s: batch of %d messages rolled back, %s (another loader took the partition over, or"
@@ -416,19 +439,22 @@ class KafkaLoader:
         return True
 
     def _drain(self) -> None:
-        """Wait for the batch in flight; if it was fenced, positions must be re-read."""
-        in_flight, self._in_flight, self._in_flight_size = self._in_flight, None, 0
-        if in_flight is not None and not in_flight.result():
+        """Wait for the batches in flight; if one was fenced, positions must be re-read."""
+        in_flight, self._in_flight, self._in_flight_size = self._in_flight, [], 0
+        wait(in_flight)
+        if not all([future.result() for future in in_flight]):
             self._fenced = True
 
-    def _submit(self, batch: Batch) -> bool:
+    def _submit(self, batches: Sequence[Batch]) -> bool:
         self._drain()
         if self._fenced:
-            # This batch was encoded from positions the fenced one invalidated.
+            # These batches were encoded from positions the fenced one invalidated.
             self._resync()
             return False
-        self._in_flight = self._writer.submit(self._write, batch)
-        self._in_flight_size = batch.size
+        for writer, batch in zip(self._writers, batches, strict=True):
+            if batch.ranges:
+                self._in_flight.append(writer.submit(partial(self._write, batch=batch)))
+                self._in_flight_size += batch.size
         return True
 
     def _seek_to_stored(self, partitions: Iterable[int], first: Mapping[int, int]) -> dict[int, int]:
@@ -494,9 +520,9 @@ class KafkaLoader:
                     if self.stats.messages - baseline >= max_messages:
                         break
                     continue
-            batch = self._poll(remaining)
+            batches = self._poll(remaining)
             now = time.monotonic()
-            if batch is not None and self._submit(batch):
+            if batches and self._submit(batches):
                 last_message_at = now
             self._commit_to_kafka(now)
             if progress is not None:
@@ -516,42 +542,45 @@ class KafkaLoader:
             progress(self.stats)
         return self.stats
 
-    def _poll(self, remaining: int | None) -> Batch | None:
+    def _poll(self, remaining: int | None) -> list[Batch]:
+        """One batch per writer (some maybe empty), or none."""
         try:
             polled = self._consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=self._batch_size)
         except OffsetOutOfRangeError as error:
             self._recover_out_of_range(error.args[0] if error.args else {})
-            return None
+            return []
         if self._unchecked:
             self._check_positions_exist()
         if self._fenced:
             self._resync()
-            return None
+            return []
         with self._lock:
             for partition in self._position:
                 highwater = self._consumer.highwater(TopicPartition(self.topic, partition))
                 if highwater is not None:
                     self.stats.highwater[partition] = highwater
         if not polled:
-            return None
+            return []
         if self.stats.first_received_at is None:
             self.stats.first_received_at = time.monotonic()
-        batch = self._encode(polled, remaining)
-        return batch if batch.ranges else None
+        batches = self._encode(polled, remaining)
+        return batches if any(batch.ranges for batch in batches) else []
 
     def _encode(
         self, polled: Mapping[TopicPartition, Sequence[ConsumerRecord]], remaining: int | None
-    ) -> Batch:
-        batch = Batch()
+    ) -> list[Batch]:
+        batches = [Batch() for _ in self._writers]
+        encoded = 0
         topic = self.topic
         timestamp_text, key_text = self._copy_text.timestamp, self._copy_text.key
         for tp, fetched in sorted(polled.items()):
             start = self._position.get(tp.partition)
             if start is None:  # revoked meanwhile: nothing of it may land
                 continue
+            batch = batches[tp.partition % len(batches)]
             records = fetched if fetched[0].offset >= start else [r for r in fetched if r.offset >= start]
-            if remaining is not None and len(records) > remaining - batch.size:
-                records = records[: max(0, remaining - batch.size)]
+            if remaining is not None and len(records) > remaining - encoded:
+                records = records[: max(0, remaining - encoded)]
                 # max_messages cut this partition short: the rest is fetched again next time
                 self._consumer.seek(tp, records[-1].offset + 1 if records else start)
             if not records:
@@ -581,7 +610,8 @@ class KafkaLoader:
             end = records[-1].offset + 1
             batch.ranges[tp.partition] = (start, end)
             self._position[tp.partition] = end
-        return batch
+            encoded += len(records)
+        return batches
 
     def _check_positions_exist(self) -> None:
         """A stored offset past the end of its partition means the topic was recreated (the
@@ -662,9 +692,8 @@ class KafkaLoader:
             self._drain()
             self._consumer.close(autocommit=False)
         finally:
-            if self._conn is not None:
-                self._writer.submit(self._conn.close).result()
-            self._writer.shutdown()
+            for writer in self._writers:
+                writer.close()
 
 
 class _Rebalance(ConsumerRebalanceListener):
