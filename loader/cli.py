@@ -132,14 +132,14 @@ def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
                 progress=None if bar is None else partial(_show_progress, bar),
             )
             if bar is not None:
-                bar.close()
+                bar.close()  # before the loader says goodbye in the log
     except (kafka_source.LoaderError, KafkaError, psycopg.OperationalError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
         if bar is not None:
             bar.close()
-    print(f"{args.topic}: {stats.describe()}")
+    print(f"{loader.topic}: {stats.describe()}")
     return 0
 
 
@@ -154,15 +154,16 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         start=args.start,
         seed=args.seed,
     )
+    topic = args.topic or settings.kafka.topic
     report = generator.generate(
         broker.resolve_bootstrap(settings),
-        args.topic,
+        topic,
         mix,
         count=args.count,
         rate=args.rate,
         duration=args.duration,
     )
-    print(f"{args.topic}: {report.describe()}")
+    print(f"{topic}: {report.describe()}")
     return 0
 
 
@@ -248,10 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     load_invoices = load.add_parser("invoices", help="invoices CSV files")
     load_invoices.add_argument("files", nargs="+", type=Path)
     load_invoices.set_defaults(handler=cmd_load_invoices)
-    kafka = Settings.from_env().kafka
     load_kafka = load.add_parser("kafka", help="notification events from Kafka, exactly once")
-    load_kafka.add_argument("--topic", default=kafka.topic)
-    load_kafka.add_argument("--group", default=kafka.group_id, help="consumer group of the loaders")
+    load_kafka.add_argument("--topic", help="default: $KAFKA_TOPIC, else notifications")
+    load_kafka.add_argument(
+        "--group", help="consumer group of the loaders (default: $KAFKA_GROUP_ID, else warehouse-loader)"
+    )
     load_kafka.add_argument(
         "--until-idle", type=float, metavar="SECONDS", help="exit after SECONDS without messages"
     )
@@ -263,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     amount.add_argument("--count", type=int, metavar="N", help="N messages, as fast as possible")
     amount.add_argument("--rate", type=float, metavar="R", help="R messages per second (with --duration)")
     generate.add_argument("--duration", type=float, metavar="S", help="seconds to produce at --rate")
-    generate.add_argument("--topic", default=kafka.topic)
+    generate.add_argument("--topic", help="default: $KAFKA_TOPIC, else notifications")
     generate.add_argument("--customers", type=int, default=1_000)
     generate.add_argument("--duplicate-rate", type=_fraction, default=0.0, metavar="P", help="re-sent events")
     generate.add_argument(

@@ -280,15 +280,17 @@ class _Writer:
 
     def __init__(self, connect: Callable[[], psycopg.Connection], name: str) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._conn: psycopg.Connection | None = None
-        self._conn = self._executor.submit(connect).result()
+        try:
+            self._conn = self._executor.submit(connect).result()
+        except BaseException:
+            self._executor.shutdown()
+            raise
 
     def submit(self, work: Callable[[psycopg.Connection], _T]) -> Future[_T]:
         return self._executor.submit(work, self._conn)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._executor.submit(self._conn.close).result()
+        self._executor.submit(self._conn.close).result()
         self._executor.shutdown()
 
 
