@@ -68,6 +68,7 @@ KAFKA_COMMIT_INTERVAL_S = 1.0
 REJECTED_LOGGED_PER_BATCH = 5
 POLL_TIMEOUT_MS = 500
 GIL_SWITCH_INTERVAL_S = 0.0005
+IDLE_IN_TRANSACTION_S = 60
 # Kafka timestamps are whatever producers set: none (-1) or past year 9999 land as null.
 MAX_TIMESTAMP_MS = 253_402_300_800_000
 
@@ -282,6 +283,9 @@ class _Writer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         try:
             self._conn = self._executor.submit(connect).result()
+            # A loader paused inside a transaction keeps its partitions' offset rows locked and
+            # the loader that took them over waiting; PostgreSQL ends such a session.
+            self._conn.execute(f"set idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S}s'")
         except BaseException:
             self._executor.shutdown()
             raise
