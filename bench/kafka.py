@@ -20,11 +20,10 @@ from kafka import KafkaConsumer
 from bench.common import WAREHOUSE_BIN, scratch_warehouse, timed
 from loader import PROJECT_DIR, broker, embedded
 from loader.generator import EventMix, generate
-from loader.sources.kafka import consumer_config
+from loader.sources.kafka import BATCH_SIZE, consumer_config
 
 COUNT = 1_000_000
 TOPIC = "notifications"
-BATCH_SIZE = 20_000  # the loader's default
 
 
 def bare_consume_rate(bootstrap: str) -> float:

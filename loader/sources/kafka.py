@@ -67,6 +67,9 @@ _COPY_LINE = re.compile(r"\bline (\d+)\b")
 KAFKA_COMMIT_INTERVAL_S = 1.0
 REJECTED_LOGGED_PER_BATCH = 5
 POLL_TIMEOUT_MS = 500
+# Messages per poll, so per batch. Measured here: 8-10k keep the fetches, the main thread and the
+# writers overlapping best (20k lands ~25% fewer messages/s).
+BATCH_SIZE = 10_000
 GIL_SWITCH_INTERVAL_S = 0.0005
 IDLE_IN_TRANSACTION_S = 60
 # Kafka timestamps are whatever producers set: none (-1) or past year 9999 land as null.
@@ -317,7 +320,7 @@ class KafkaLoader:
         *,
         session_timeout_ms: int = 10_000,
         max_poll_interval_ms: int = 30_000,
-        batch_size: int = 20_000,
+        batch_size: int = BATCH_SIZE,
         writers: int = 2,
         log_interval_s: float = 10.0,
     ) -> None:
@@ -329,8 +332,8 @@ class KafkaLoader:
         # partition -> offset the next batch starts at; ahead of stats.committed by the batch in
         # flight. Changed by the main thread and by the rebalance listener (while poll() waits).
         self._position: dict[int, int] = {}
-        self._in_flight: list[Future[bool]] = []
-        self._in_flight_size = 0
+        # writer index -> its batch being landed and that batch's size (one at a time per writer)
+        self._in_flight: dict[int, tuple[Future[bool], int]] = {}
         self._fenced = False
         # partition -> high watermark when we sought it, until a later fetch tells its end
         self._unchecked: dict[int, int | None] = {}
@@ -450,23 +453,32 @@ class KafkaLoader:
                 stats.committed[partition] = end
         return True
 
-    def _drain(self) -> None:
-        """Wait for the batches in flight; if one was fenced, positions must be re-read."""
-        in_flight, self._in_flight, self._in_flight_size = self._in_flight, [], 0
-        wait(in_flight)
-        if not all([future.result() for future in in_flight]):
+    def _wait_for(self, writers: Iterable[int]) -> None:
+        """Wait for these writers' batches; if one was fenced, positions must be re-read."""
+        landing = [self._in_flight.pop(index) for index in writers if index in self._in_flight]
+        wait([future for future, _size in landing])
+        if not all([future.result() for future, _size in landing]):
             self._fenced = True
 
+    def _drain(self) -> None:
+        self._wait_for(list(self._in_flight))
+
+    @property
+    def _in_flight_size(self) -> int:
+        return sum(size for _future, size in self._in_flight.values())
+
     def _submit(self, batches: Sequence[Batch]) -> bool:
-        self._drain()
+        # Only the writers this poll needs: the others go on landing (polls often hold a single
+        # partition), and each writer has at most one batch in flight, so memory stays bounded.
+        targets = [index for index, batch in enumerate(batches) if batch.ranges]
+        self._wait_for(targets)
         if self._fenced:
             # These batches were encoded from positions the fenced one invalidated.
             self._resync()
             return False
-        for writer, batch in zip(self._writers, batches, strict=True):
-            if batch.ranges:
-                self._in_flight.append(writer.submit(partial(self._write, batch=batch)))
-                self._in_flight_size += batch.size
+        for index in targets:
+            future = self._writers[index].submit(partial(self._write, batch=batches[index]))
+            self._in_flight[index] = (future, batches[index].size)
         return True
 
     def _seek_to_stored(self, partitions: Iterable[int], first: Mapping[int, int]) -> dict[int, int]:
