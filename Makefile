@@ -42,6 +42,7 @@ pytest: install
 bench: install
 	$(BIN)/python -m bench.invoices
 	$(BIN)/python -m bench.chatbot
+	$(BIN)/python -m bench.kafka
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
