@@ -1,0 +1,63 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='upsert',
+        unique_key=['customer_id', 'channel', 'minute_at'],
+        upsert_set={'notification_count': 'existing.notification_count + excluded.notification_count'},
+        indexes=[
+            {'columns': ['customer_id', 'channel', 'minute_at'], 'unique': true},
+            {'columns': ['minute_at']},
+        ],
+        pre_hook="{{ kafka_increment_begin(after=ref('fct_notifications')) }}",
+        post_hook="{{ kafka_increment_end() }}",
+        tags=['minutely'],
+    )
+}}
+
+{#- The per-minute rollup ("continuous aggregate"). Each run counts the notifications that
+    fct_notifications stored since the previous run (by Kafka offsets) and adds them to their minute,
+    however old: a late event updates its own minute. Its name and columns are a contract: the
+    timescale target replaces it with a continuous aggregate of the same shape. #}
+
+with
+
+notifications as (
+
+    select * from {{ ref('fct_notifications') }}
+
+),
+
+increment as (
+
+    {{ kafka_increment() }}
+
+),
+
+new_notifications as (
+
+    select notifications.*
+
+    from increment
+    inner join notifications
+        on
+            increment.kafka_topic = notifications.kafka_topic
+            and increment.kafka_partition = notifications.kafka_partition
+            and increment.processed_offset <= notifications.kafka_offset
+            and increment.target_offset > notifications.kafka_offset
+
+),
+
+rolled_up as (
+
+    select
+        customer_id,
+        channel,
+        date_trunc('minute', event_at, 'UTC') as minute_at,
+        count(*) as notification_count
+
+    from new_notifications
+    group by customer_id, channel, date_trunc('minute', event_at, 'UTC')
+
+)
+
+select * from rolled_up
