@@ -8,8 +8,9 @@
     of the model waits on the state rows, then sees the first one's offsets. -#}
 
 {#- Upstream offsets: either `offsets`, a relation with (kafka_topic, kafka_partition, next_offset)
-    such as the loader's committed offsets, or `after`, another offset-incremental model whose
-    processed offsets bound this one. -#}
+    such as the loader's committed offsets, or `after`, the name of another offset-incremental model
+    whose processed offsets bound this one (the caller refs it: `-- depends_on:`). State rows are keyed
+    by model name (the relation identifier of the model, which unit tests keep). -#}
 {% macro kafka_increment_begin(offsets=none, after=none) -%}
     {%- set state = ref('int_kafka_offsets_processed') -%}
     {%- if (offsets is none) == (after is none) -%}
@@ -33,16 +34,20 @@
     where model_name = {{ sql_literal(this.identifier) }}
 {%- endmacro %}
 
-{#- This run's offset range per partition: join the model's input to it. -#}
-{% macro kafka_increment() -%}
+{#- This run's offset range per partition: join the model's input to it. The model passes its own
+    name because unit tests render `this` without one. -#}
+{% macro kafka_increment(model_name) -%}
+    {%- if this.identifier and this.identifier != model_name -%}
+        {{ exceptions.raise_compiler_error("kafka_increment('" ~ model_name ~ "') called in " ~ this.identifier) }}
+    {%- endif -%}
     select kafka_topic, kafka_partition, processed_offset, target_offset
     from {{ ref('int_kafka_offsets_processed') }}
-    where model_name = {{ sql_literal(this.identifier) }}
+    where model_name = {{ sql_literal(model_name) }}
 {%- endmacro %}
 
-{#- The offsets below which `model` (a ref) has processed everything, as next_offset. -#}
-{% macro kafka_offsets_processed_by(model) -%}
+{#- The offsets below which the model named `model_name` has processed everything, as next_offset. -#}
+{% macro kafka_offsets_processed_by(model_name) -%}
     select kafka_topic, kafka_partition, processed_offset as next_offset
     from {{ ref('int_kafka_offsets_processed') }}
-    where model_name = {{ sql_literal(model.identifier) }}
+    where model_name = {{ sql_literal(model_name) }}
 {%- endmacro %}

@@ -20,7 +20,7 @@ events as (
 
 increment as (
 
-    {{ kafka_increment() }}
+    {{ kafka_increment('int_notification_events_quarantined') }}
 
 ),
 

@@ -1,4 +1,5 @@
 {{ config(materialized='view') }}
+-- depends_on: {{ ref('fct_notifications_per_minute') }}
 
 {#- The real-time tail: valid events landed beyond the offsets fct_notifications_per_minute has
     processed, minus redeliveries of messages it already counted. One row per delivery: a message
@@ -27,7 +28,7 @@ notifications as (
 
 rolled_up_offsets as (
 
-    {{ kafka_offsets_processed_by(ref('fct_notifications_per_minute')) }}
+    {{ kafka_offsets_processed_by('fct_notifications_per_minute') }}
 
 ),
 

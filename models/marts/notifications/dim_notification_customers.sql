@@ -10,7 +10,7 @@
             'last_event_at': 'greatest(existing.last_event_at, excluded.last_event_at)',
         },
         indexes=[{'columns': ['customer_id'], 'unique': true}],
-        pre_hook="{{ kafka_increment_begin(after=ref('fct_notifications')) }}",
+        pre_hook="{{ kafka_increment_begin(after='fct_notifications') }}",
         post_hook="{{ kafka_increment_end() }}",
         tags=['minutely'],
     )
@@ -29,7 +29,7 @@ notifications as (
 
 increment as (
 
-    {{ kafka_increment() }}
+    {{ kafka_increment('dim_notification_customers') }}
 
 ),
 

@@ -28,7 +28,7 @@ events as (
 
 increment as (
 
-    {{ kafka_increment() }}
+    {{ kafka_increment('fct_notifications') }}
 
 ),
 

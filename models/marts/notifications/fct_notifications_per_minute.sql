@@ -8,7 +8,7 @@
             {'columns': ['customer_id', 'channel', 'minute_at'], 'unique': true},
             {'columns': ['minute_at']},
         ],
-        pre_hook="{{ kafka_increment_begin(after=ref('fct_notifications')) }}",
+        pre_hook="{{ kafka_increment_begin(after='fct_notifications') }}",
         post_hook="{{ kafka_increment_end() }}",
         tags=['minutely'],
     )
@@ -29,7 +29,7 @@ notifications as (
 
 increment as (
 
-    {{ kafka_increment() }}
+    {{ kafka_increment('fct_notifications_per_minute') }}
 
 ),
 
