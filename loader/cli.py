@@ -146,15 +146,19 @@ def cmd_report_billing(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_bill(settings: Settings, args: argparse.Namespace) -> int:
-    """Catch the minutely models up, then (re)bill the day: the last day closed by default."""
-    if not dbt.invoke(settings, ["run", "--quiet", "--select", "tag:minutely"]):
-        return 1
+    """(Re)bill a day, the last day the watermark closed by default, after catching up the models
+    billing reads (the minutely rollup, the views, the price seeds); then the billing's own tests."""
     billing_date = args.date
     if billing_date is None:
+        if not dbt.invoke(settings, ["run", "--quiet", "--select", "tag:minutely"]):
+            return 1
         with db.connect(settings) as conn:
             billing_date = panel_report.default_date(conn) - timedelta(days=1)
-    billing_vars = f"{{billing_date: '{billing_date.isoformat()}'}}"
-    if not dbt.invoke(settings, ["build", "--quiet", "--select", "tag:daily", "--vars", billing_vars]):
+    billing_vars = ["--vars", f"{{billing_date: '{billing_date.isoformat()}'}}"]
+    no_tests = ["--exclude-resource-type", "test", "unit_test"]
+    if not dbt.invoke(settings, ["build", "--quiet", "--select", "+tag:daily", *no_tests, *billing_vars]):
+        return 1
+    if not dbt.invoke(settings, ["test", "--quiet", "--select", "tag:daily", *billing_vars]):
         return 1
     with db.connect(settings) as conn:
         rows = billing_report.fetch(conn, billing_date)

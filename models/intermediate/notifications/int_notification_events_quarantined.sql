@@ -27,22 +27,28 @@ increment as (
 invalid_events_selected as (
 
     select
-        events.kafka_topic,
-        events.kafka_partition,
-        events.kafka_offset,
-        events.kafka_timestamp,
-        events.loaded_at,
-        events.event_json,
-        events.invalid_reason
+        in_range.kafka_topic,
+        in_range.kafka_partition,
+        in_range.kafka_offset,
+        in_range.kafka_timestamp,
+        in_range.loaded_at,
+        in_range.event_json,
+        in_range.invalid_reason
 
+    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
+    -- from flattening the lateral into a join that may scan every row ever landed
     from increment
-    inner join events
-        on
-            increment.kafka_topic = events.kafka_topic
-            and increment.kafka_partition = events.kafka_partition
-            and increment.processed_offset <= events.kafka_offset
-            and increment.target_offset > events.kafka_offset
-    where not events.is_valid
+    cross join lateral (
+        select *
+        from events
+        where
+            events.kafka_topic = increment.kafka_topic
+            and events.kafka_partition = increment.kafka_partition
+            and events.kafka_offset >= increment.processed_offset
+            and events.kafka_offset < increment.target_offset
+        offset 0
+    ) as in_range
+    where not in_range.is_valid
 
 )
 

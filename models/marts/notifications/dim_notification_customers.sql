@@ -35,15 +35,21 @@ increment as (
 
 new_notifications as (
 
-    select notifications.*
+    select in_range.*
 
+    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
+    -- from flattening the lateral into a join that may scan every row ever landed
     from increment
-    inner join notifications
-        on
-            increment.kafka_topic = notifications.kafka_topic
-            and increment.kafka_partition = notifications.kafka_partition
-            and increment.processed_offset <= notifications.kafka_offset
-            and increment.target_offset > notifications.kafka_offset
+    cross join lateral (
+        select *
+        from notifications
+        where
+            notifications.kafka_topic = increment.kafka_topic
+            and notifications.kafka_partition = increment.kafka_partition
+            and notifications.kafka_offset >= increment.processed_offset
+            and notifications.kafka_offset < increment.target_offset
+        offset 0
+    ) as in_range
 
 ),
 

@@ -34,16 +34,22 @@ increment as (
 
 new_events as (
 
-    select events.*
+    select in_range.*
 
+    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
+    -- from flattening the lateral into a join that may scan every row ever landed
     from increment
-    inner join events
-        on
-            increment.kafka_topic = events.kafka_topic
-            and increment.kafka_partition = events.kafka_partition
-            and increment.processed_offset <= events.kafka_offset
-            and increment.target_offset > events.kafka_offset
-    where events.is_valid
+    cross join lateral (
+        select *
+        from events
+        where
+            events.kafka_topic = increment.kafka_topic
+            and events.kafka_partition = increment.kafka_partition
+            and events.kafka_offset >= increment.processed_offset
+            and events.kafka_offset < increment.target_offset
+        offset 0
+    ) as in_range
+    where in_range.is_valid
 
 ),
 

@@ -37,15 +37,20 @@ rolled_up as (
 
 newest_landed as (
 
-    select max(date_trunc('minute', events.event_at, 'UTC')) as last_minute_at
+    select max(date_trunc('minute', newest.event_at, 'UTC')) as last_minute_at
 
+    -- a primary-key lookup per partition
     from offsets
-    inner join events
-        on
-            offsets.kafka_topic = events.kafka_topic
-            and offsets.kafka_partition = events.kafka_partition
-            and offsets.next_offset - 1 = events.kafka_offset
-    where events.event_at <= now() + interval '1 minute'
+    cross join lateral (
+        select events.event_at
+        from events
+        where
+            events.kafka_topic = offsets.kafka_topic
+            and events.kafka_partition = offsets.kafka_partition
+            and events.kafka_offset = offsets.next_offset - 1
+        limit 1
+    ) as newest
+    where newest.event_at <= now() + interval '1 minute'
 
 ),
 

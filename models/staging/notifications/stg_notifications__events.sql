@@ -25,38 +25,32 @@ fields_extracted as (
         nullif(btrim(payload ->> 'customer_name'), '') as customer_name,
         {{ normalize_channel("payload ->> 'channel'") }} as channel,
         payload ->> 'payload' as payload,
-        payload ->> 'event_datetime' as event_datetime,
-        -- ISO 8601 with a mandatory UTC offset: a time without one is ambiguous
-        regexp_match(
-            payload ->> 'event_datetime',
-            '^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(:([0-9]{2})([.][0-9]{1,9})?)?'
-            '(Z|[+-]([0-9]{2})(:?([0-9]{2}))?)$'
-        ) as event_datetime_parts
+        payload ->> 'event_datetime' as event_datetime
 
     from source
 
 ),
 
+-- ISO 8601 with a mandatory UTC offset (a time without one is ambiguous), every field range in the
+-- pattern; then the day against its month. A plain match (no capture groups) is a fast DFA scan.
 event_datetime_checked as (
 
     select
         *,
-        -- the ranges PostgreSQL accepts, checked before the cast so it cannot fail
-        coalesce(
-            cast(event_datetime_parts[1] as integer) >= 1
-            and cast(event_datetime_parts[2] as integer) between 1 and 12
-            and cast(event_datetime_parts[3] as integer) between 1 and extract(
+        case
+            when
+                event_datetime !~ (
+                    '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]'
+                    || '(:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)$'
+                )
+                or substr(event_datetime, 1, 4) = '0000'
+                then false
+            else cast(substr(event_datetime, 9, 2) as integer) <= extract(
                 day from make_date(
-                    cast(event_datetime_parts[1] as integer), cast(event_datetime_parts[2] as integer), 1
+                    cast(substr(event_datetime, 1, 4) as integer), cast(substr(event_datetime, 6, 2) as integer), 1
                 ) + interval '1 month - 1 day'
             )
-            and cast(event_datetime_parts[4] as integer) <= 23
-            and cast(event_datetime_parts[5] as integer) <= 59
-            and coalesce(cast(event_datetime_parts[7] as integer), 0) <= 59
-            and coalesce(cast(event_datetime_parts[10] as integer), 0) <= 15
-            and coalesce(cast(event_datetime_parts[12] as integer), 0) <= 59,
-            false
-        ) as is_event_datetime_parsable
+        end as is_event_datetime_parsable
 
     from fields_extracted
 
