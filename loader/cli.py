@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_detail.add_argument("--customer", required=True, help="customer id or name")
     report_detail.add_argument("--from", dest="start", type=_timestamp, help="ISO timestamp, inclusive")
     report_detail.add_argument("--to", dest="end", type=_timestamp, help="ISO timestamp, exclusive")
-    report_detail.add_argument("--channel", default=WHATSAPP, help="channel, any spelling (default: WhatsApp)")
+    report_detail.add_argument("--channel", default=WHATSAPP, help="any spelling (default: WhatsApp)")
     report_detail.add_argument("--format", choices=detail_report.FORMATS, default="text")
     report_detail.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     report_detail.set_defaults(handler=cmd_report_detail)

@@ -25,7 +25,7 @@ def default_date(conn: psycopg.Connection) -> date:
     """The day (in the dbt var notification_day_timezone) of the pipeline's watermark."""
     row = conn.execute("select watermark_date from marts.rpt_notification_watermark").fetchone()
     if row is None or row[0] is None:
-        raise LookupError("no notifications in the warehouse yet: nothing has landed in raw.notification_events")
+        raise LookupError("no notifications yet: nothing has landed in raw.notification_events")
     return row[0]
 
 
