@@ -38,16 +38,18 @@ invalid_events_selected as (
     -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
     -- from flattening the lateral into a join that may scan every row ever landed
     from increment
-    cross join lateral (
-        select *
-        from events
-        where
-            events.kafka_topic = increment.kafka_topic
-            and events.kafka_partition = increment.kafka_partition
-            and events.kafka_offset >= increment.processed_offset
-            and events.kafka_offset < increment.target_offset
-        offset 0
-    ) as in_range
+    cross join
+        lateral (
+            select events.*
+            from events
+            where
+                events.kafka_topic = increment.kafka_topic
+                and events.kafka_partition = increment.kafka_partition
+                and events.kafka_offset >= increment.processed_offset
+                and events.kafka_offset < increment.target_offset
+            order by events.kafka_offset
+            offset 0
+        ) as in_range
     where not in_range.is_valid
 
 )

@@ -41,13 +41,14 @@ new_notifications as (
     -- from flattening the lateral into a join that may scan every row ever landed
     from increment
     cross join lateral (
-        select *
+        select notifications.*
         from notifications
         where
             notifications.kafka_topic = increment.kafka_topic
             and notifications.kafka_partition = increment.kafka_partition
             and notifications.kafka_offset >= increment.processed_offset
             and notifications.kafka_offset < increment.target_offset
+        order by notifications.kafka_offset
         offset 0
     ) as in_range
 

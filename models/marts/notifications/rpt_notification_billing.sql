@@ -86,7 +86,8 @@ priced as (
         billed_day.whatsapp_notifications,
         coalesce(customer_price.unit_price_brl, list_price.unit_price_brl) as unit_price_brl,
         cast(
-            billed_day.whatsapp_notifications * coalesce(customer_price.unit_price_brl, list_price.unit_price_brl)
+            billed_day.whatsapp_notifications
+            * coalesce(customer_price.unit_price_brl, list_price.unit_price_brl)
             as numeric(14, 2)
         ) as amount_brl,
         {{ sql_literal(invocation_id) }} as billing_run_id,

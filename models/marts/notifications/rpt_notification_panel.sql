@@ -15,7 +15,7 @@ customers as (
 
 ),
 
-rollup as (
+minutes as (
 
     select * from {{ ref('fct_notifications_per_minute') }}
 
@@ -50,18 +50,20 @@ panel_days as (
     select
         customers.customer_id,
         customers.customer_name,
-        cast(days.day_start as date) as panel_date,
-        timezone({{ notification_day_timezone() }}, days.day_start) as day_starts_at,
-        timezone({{ notification_day_timezone() }}, days.day_start + interval '1 day') as day_ends_at,
+        cast(spine.day_start as date) as panel_date,
+        timezone({{ notification_day_timezone() }}, spine.day_start) as day_starts_at,
+        timezone({{ notification_day_timezone() }}, spine.day_start + interval '1 day') as day_ends_at,
         watermark.last_updated_at
 
     from customers
     cross join watermark
     cross join lateral generate_series(
-        cast(cast(timezone({{ notification_day_timezone() }}, customers.first_event_at) as date) as timestamp),
+        cast(
+            cast(timezone({{ notification_day_timezone() }}, customers.first_event_at) as date) as timestamp
+        ),
         cast(watermark.watermark_date as timestamp),
         interval '1 day'
-    ) as days (day_start)
+    ) as spine (day_start)
 
 ),
 
@@ -79,13 +81,13 @@ counted as (
     from panel_days
     -- the day's minutes of the customer: a range of the rollup's (customer_id, channel, minute_at) index
     left join lateral (
-        select sum(rollup.notification_count) as notification_count
-        from rollup
+        select sum(minutes.notification_count) as notification_count
+        from minutes
         where
-            rollup.customer_id = panel_days.customer_id
-            and rollup.channel = 'whatsapp'
-            and rollup.minute_at >= panel_days.day_starts_at
-            and rollup.minute_at < panel_days.day_ends_at
+            minutes.customer_id = panel_days.customer_id
+            and minutes.channel = 'whatsapp'
+            and minutes.minute_at >= panel_days.day_starts_at
+            and minutes.minute_at < panel_days.day_ends_at
     ) as rolled_up on true
     -- the customer's events in the raw tail, each message once, minus redeliveries of messages the
     -- rollup already counted (their first delivery lies below the rollup's offsets)
@@ -94,20 +96,22 @@ counted as (
         from tail_ranges
         -- per partition a range of the raw (customer_id, topic, partition, offset) index; `offset 0`
         -- keeps the planner from turning it into a scan of all the customer's rows ever landed
-        cross join lateral (
-            select
-                events.message_id,
-                events.channel,
-                events.event_at,
-                events.is_valid
-            from events
-            where
-                events.customer_id = panel_days.customer_id
-                and events.kafka_topic = tail_ranges.kafka_topic
-                and events.kafka_partition = tail_ranges.kafka_partition
-                and events.kafka_offset >= tail_ranges.from_offset
-            offset 0
-        ) as tail_events
+        cross join
+            lateral (
+                select
+                    events.message_id,
+                    events.channel,
+                    events.event_at,
+                    events.is_valid
+                from events
+                where
+                    events.customer_id = panel_days.customer_id
+                    and events.kafka_topic = tail_ranges.kafka_topic
+                    and events.kafka_partition = tail_ranges.kafka_partition
+                    and events.kafka_offset >= tail_ranges.from_offset
+                order by events.kafka_offset
+                offset 0
+            ) as tail_events
         where
             tail_events.is_valid
             and tail_events.channel = 'whatsapp'

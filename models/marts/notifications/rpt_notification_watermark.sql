@@ -8,7 +8,7 @@
 
 with
 
-rollup as (
+minutes as (
 
     select * from {{ ref('fct_notifications_per_minute') }}
 
@@ -30,7 +30,7 @@ rolled_up as (
 
     select max(minute_at) as last_minute_at
 
-    from rollup
+    from minutes
     where minute_at <= now() + interval '1 minute'
 
 ),
@@ -41,15 +41,17 @@ newest_landed as (
 
     -- a primary-key lookup per partition
     from offsets
-    cross join lateral (
-        select events.event_at
-        from events
-        where
-            events.kafka_topic = offsets.kafka_topic
-            and events.kafka_partition = offsets.kafka_partition
-            and events.kafka_offset = offsets.next_offset - 1
-        limit 1
-    ) as newest
+    cross join
+        lateral (
+            select events.event_at
+            from events
+            where
+                events.kafka_topic = offsets.kafka_topic
+                and events.kafka_partition = offsets.kafka_partition
+                and events.kafka_offset = offsets.next_offset - 1
+            order by events.kafka_offset
+            limit 1
+        ) as newest
     where newest.event_at <= now() + interval '1 minute'
 
 ),
@@ -60,7 +62,8 @@ final as (
         greatest(rolled_up.last_minute_at, newest_landed.last_minute_at) as last_updated_at,
         cast(
             timezone(
-                {{ notification_day_timezone() }}, greatest(rolled_up.last_minute_at, newest_landed.last_minute_at)
+                {{ notification_day_timezone() }},
+                greatest(rolled_up.last_minute_at, newest_landed.last_minute_at)
             ) as date
         ) as watermark_date
 

@@ -47,7 +47,9 @@ event_datetime_checked as (
                 then false
             else cast(substr(event_datetime, 9, 2) as integer) <= extract(
                 day from make_date(
-                    cast(substr(event_datetime, 1, 4) as integer), cast(substr(event_datetime, 6, 2) as integer), 1
+                    cast(substr(event_datetime, 1, 4) as integer),
+                    cast(substr(event_datetime, 6, 2) as integer),
+                    1
                 ) + interval '1 month - 1 day'
             )
         end as is_event_datetime_parsable
