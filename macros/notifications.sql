@@ -1,7 +1,8 @@
-{#- One spelling per channel: "Whatsapp", "WhatsApp", " WHATSAPP ", "whats-app" -> 'whatsapp'.
-    loader/reports/notifications.py applies the same expression to --channel. -#}
+{#- One spelling per channel: "Whatsapp", "WhatsApp", " WHATSAPP ", "whats-app" -> 'whatsapp':
+    lowercase without whitespace, underscores, dots or dashes (translate: far cheaper than a regex per
+    event). loader/reports/notifications.py applies the same expression to --channel. -#}
 {% macro normalize_channel(expression) -%}
-    nullif(regexp_replace(lower(btrim({{ expression }})), '[[:space:]_.-]+', '', 'g'), '')
+    nullif(translate(lower({{ expression }}), E' \t\r\n_.-', ''), '')
 {%- endmacro %}
 
 {#- The time zone whose calendar days the panel and the billing count (var notification_day_timezone,

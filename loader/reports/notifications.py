@@ -10,7 +10,7 @@ WHATSAPP = "whatsapp"
 
 # The staging rule for channels (macros/notifications.sql normalize_channel), applied by the
 # database to a bound parameter so --channel matches however it is spelled.
-NORMALIZED_CHANNEL_SQL = "nullif(regexp_replace(lower(btrim(%(channel)s)), '[[:space:]_.-]+', '', 'g'), '')"
+NORMALIZED_CHANNEL_SQL = r"nullif(translate(lower(%(channel)s), E' \t\r\n_.-', ''), '')"
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,10 @@ class Customer:
 
 
 def find_customer(conn: psycopg.Connection, customer: str) -> Customer:
-    """A customer by id (digits; also one seen only in the raw tail) or by name (case-insensitive)."""
+    """A customer by id (digits) or by name (case-insensitive)."""
     if customer.isdigit():
-        # the panel knows customers the minutely run has not reached yet
         row = conn.execute(
-            "select customer_id, customer_name from marts.rpt_notification_panel"
-            " where customer_id = %s order by panel_date desc limit 1",
+            "select customer_id, customer_name from marts.dim_notification_customers where customer_id = %s",
             (int(customer),),
         ).fetchone()
         if row is not None:

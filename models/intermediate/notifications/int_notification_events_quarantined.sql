@@ -40,17 +40,23 @@ invalid_events_selected as (
     from increment
     cross join
         lateral (
-            select events.*
+            select
+                events.kafka_topic,
+                events.kafka_partition,
+                events.kafka_offset,
+                events.kafka_timestamp,
+                events.loaded_at,
+                events.event_json,
+                events.invalid_reason
             from events
             where
                 events.kafka_topic = increment.kafka_topic
                 and events.kafka_partition = increment.kafka_partition
                 and events.kafka_offset >= increment.processed_offset
                 and events.kafka_offset < increment.target_offset
-            order by events.kafka_offset
-            offset 0
+            offset 0  -- noqa: AM09
         ) as in_range
-    where not in_range.is_valid
+    where in_range.invalid_reason is not null
 
 )
 

@@ -35,21 +35,28 @@ increment as (
 
 new_notifications as (
 
-    select in_range.*
+    select
+        in_range.message_id,
+        in_range.customer_id,
+        in_range.customer_name,
+        in_range.event_at
 
     -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
     -- from flattening the lateral into a join that may scan every row ever landed
     from increment
     cross join lateral (
-        select notifications.*
+        select
+            notifications.message_id,
+            notifications.customer_id,
+            notifications.customer_name,
+            notifications.event_at
         from notifications
         where
             notifications.kafka_topic = increment.kafka_topic
             and notifications.kafka_partition = increment.kafka_partition
             and notifications.kafka_offset >= increment.processed_offset
             and notifications.kafka_offset < increment.target_offset
-        order by notifications.kafka_offset
-        offset 0
+        offset 0  -- noqa: AM09
     ) as in_range
 
 ),

@@ -13,6 +13,7 @@
     so re-running a day is idempotent; rpt_notification_billing_runs keeps every run. The count is the
     panel's, so billing and panel always agree. #}
 -- depends_on: {{ ref('rpt_notification_watermark') }}
+{%- set billing_date = notification_billing_date() %}
 
 with
 
@@ -44,7 +45,7 @@ billed_day as (
 
     from panel
     where
-        panel_date = {{ notification_billing_date() }}
+        panel_date = {{ billing_date }}
         and whatsapp_notifications > 0
 
 ),
@@ -57,7 +58,7 @@ list_price as (
     from prices
     where
         channel = 'whatsapp'
-        and valid_from <= {{ notification_billing_date() }}
+        and valid_from <= {{ billing_date }}
     order by valid_from desc
     limit 1
 
@@ -72,7 +73,7 @@ customer_price as (
     from customer_prices
     where
         channel = 'whatsapp'
-        and valid_from <= {{ notification_billing_date() }}
+        and valid_from <= {{ billing_date }}
     order by customer_id asc, valid_from desc
 
 ),

@@ -109,8 +109,7 @@ counted as (
                     and events.kafka_topic = tail_ranges.kafka_topic
                     and events.kafka_partition = tail_ranges.kafka_partition
                     and events.kafka_offset >= tail_ranges.from_offset
-                order by events.kafka_offset
-                offset 0
+                offset 0  -- noqa: AM09
             ) as tail_events
         where
             tail_events.is_valid

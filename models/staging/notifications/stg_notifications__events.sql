@@ -31,27 +31,21 @@ fields_extracted as (
 
 ),
 
--- ISO 8601 with a mandatory UTC offset (a time without one is ambiguous), every field range in the
--- pattern; then the day against its month. A plain match (no capture groups) is a fast DFA scan.
+-- ISO 8601, date first, with an explicit UTC offset (a time without one is ambiguous); the values are
+-- checked by pg_input_is_valid (PostgreSQL 16+) before the cast, which therefore cannot fail.
+-- Plain string tests and no regular expression: this runs for every event.
 event_datetime_checked as (
 
     select
         *,
         case
+            when event_datetime not like '____-__-__T%' and event_datetime not like '____-__-__ %' then false
             when
-                event_datetime !~ (
-                    '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]'
-                    || '(:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)$'
-                )
-                or substr(event_datetime, 1, 4) = '0000'
+                right(event_datetime, 1) != 'Z'
+                and strpos(substr(event_datetime, 11), '+') = 0
+                and strpos(substr(event_datetime, 11), '-') = 0
                 then false
-            else cast(substr(event_datetime, 9, 2) as integer) <= extract(
-                day from make_date(
-                    cast(substr(event_datetime, 1, 4) as integer),
-                    cast(substr(event_datetime, 6, 2) as integer),
-                    1
-                ) + interval '1 month - 1 day'
-            )
+            else pg_input_is_valid(event_datetime, 'timestamptz')
         end as is_event_datetime_parsable
 
     from fields_extracted
@@ -92,11 +86,21 @@ typed as (
 
 ),
 
+-- the same rule as invalid_reason (every typed field is null when its value is missing or does not
+-- parse), without evaluating the reasons: models that keep valid events only need this
 final as (
 
     select
         *,
-        invalid_reason is null as is_valid
+        coalesce(
+            customer_id is not null
+            and message_id is not null
+            and customer_name is not null
+            and channel is not null
+            and payload is not null
+            and event_at is not null,
+            false
+        ) as is_valid
 
     from typed
 
