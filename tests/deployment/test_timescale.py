@@ -227,6 +227,7 @@ def test_facts_become_a_hypertable_on_event_at_and_the_tail_follows_them(project
     hypertable = facts["config"]["timescale_hypertable"]
     assert hypertable == {"time_column": "event_at", "chunk_time_interval": "1 day"}
     assert "{{ timescale_hypertable() }}" in [hook["sql"] for hook in facts["config"]["post-hook"]]
+    assert facts["config"]["full_refresh"] is False  # raw keeps RAW_RETENTION_DAYS: never rebuild from it
     assert (
         'perform create_hypertable( \'"marts"."fct_notifications"\','
         " by_range('event_at', interval '1 day'), migrate_data => true );"
