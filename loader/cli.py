@@ -39,6 +39,8 @@ log = logging.getLogger("warehouse")
 
 SAMPLE_INVOICES = PROJECT_DIR / "data" / "invoices" / "invoices.csv"
 SAMPLE_CHATBOT = sorted((PROJECT_DIR / "data" / "chatbot").glob("hour=*.json"))
+# The dbt target of a TimescaleDB server (profiles/profiles.yml).
+TIMESCALE_TARGET = "timescale"
 
 
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
@@ -51,6 +53,9 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
+    if settings.dbt_target == TIMESCALE_TARGET:
+        # hypertable, compression and retention for the raw events (macros/timescale/)
+        return 0 if dbt.invoke(settings, ["run-operation", "timescale_setup_raw"]) else 1
     return 0
 
 

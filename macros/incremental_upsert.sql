@@ -8,7 +8,7 @@
     {%- if not unique_key -%}
         {{ exceptions.raise_compiler_error("incremental_strategy 'upsert' needs a unique_key") }}
     {%- endif -%}
-    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set keys = timescale_conflict_columns([unique_key] if unique_key is string else unique_key) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set updates = config.get('upsert_set') or {} -%}
     insert into {{ arg_dict['target_relation'] }} as existing ({{ columns }})

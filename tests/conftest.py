@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -31,9 +32,9 @@ def _admin_dsn(server_dsn: str) -> str:
     return server_dsn.rsplit("/", 1)[0] + "/postgres"
 
 
-@pytest.fixture
-def warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Settings pointing at a new, migrated database of the session's server."""
+@contextmanager
+def fresh_warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings (and WAREHOUSE_DSN) pointing at a new, migrated database of the session's server."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
         admin.execute(f'create database "{name}"')
@@ -45,6 +46,12 @@ def warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sett
     yield settings
     with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
         admin.execute(f'drop database "{name}" with (force)')
+
+
+@pytest.fixture
+def warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    with fresh_warehouse(server_dsn, monkeypatch) as settings:
+        yield settings
 
 
 @pytest.fixture

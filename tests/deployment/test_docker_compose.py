@@ -12,7 +12,7 @@ from loader import PROJECT_DIR
 
 COMPOSE = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-ONE_SHOT = {"kafka-init"}
+ONE_SHOT = {"kafka-init", "warehouse-init"}
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:[:?-][^}]*)?\}")
 
 
@@ -52,6 +52,10 @@ def test_service_is_wired_to_timescaledb_and_kafka_through_env():
     depends = SERVICES["warehouse"]["depends_on"]
     assert depends["timescaledb"]["condition"] == "service_healthy"
     assert depends["kafka-init"]["condition"] == "service_completed_successfully"
+    # the schema (and with the timescale target the hypertables) exists before the service starts
+    assert depends["warehouse-init"]["condition"] == "service_completed_successfully"
+    assert "warehouse up" in SERVICES["warehouse-init"]["entrypoint"][-1]
+    assert _env("warehouse-init") == env
     assert SERVICES["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 

@@ -3,7 +3,9 @@
 
 {#- The raw tail, per partition: offsets from where fct_notifications_per_minute stopped (0 when it
     never saw the partition) up to the loader's next offset. Rows there are landed but not rolled up:
-    the panel adds them to the rollup so it is as fresh as the loader's last commit. #}
+    the panel adds them to the rollup so it is as fresh as the loader's last commit. On the timescale
+    target the rollup is a real-time continuous aggregate: the tail starts where fct_notifications
+    stopped (notification_rollup_offsets_model). #}
 
 with
 
@@ -15,7 +17,7 @@ offsets as (
 
 rolled_up_offsets as (
 
-    {{ kafka_offsets_processed_by('fct_notifications_per_minute') }}
+    {{ kafka_offsets_processed_by(notification_rollup_offsets_model()) }}
 
 ),
 

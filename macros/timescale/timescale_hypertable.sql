@@ -1,0 +1,25 @@
+{#- A model becomes a hypertable on the timescale target with the config
+        timescale_hypertable={'time_column': 'event_at', 'chunk_time_interval': '1 day'}
+    and the post-hook timescale_hypertable() (both set in dbt_project.yml). The hook converts the table
+    a first build or a full refresh creates; later runs find a hypertable and do nothing. -#}
+{% macro timescale_hypertable() -%}
+    {%- set hypertable = config.get('timescale_hypertable') -%}
+    {%- if is_timescale() and hypertable -%}
+        {{ timescale_require_extension() }}
+        {%- set chunk_time_interval = timescale_duration(
+            hypertable.get('chunk_time_interval', '1 day'), this.identifier ~ ": timescale_hypertable.chunk_time_interval"
+        ) -%}
+        {{ timescale_create_hypertable_sql(this, hypertable['time_column'], chunk_time_interval['sql']) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The conflict target of an upsert into the model (its config timescale_hypertable unless given): on a
+    hypertable its unique keys also hold the time column (timescale_unique_keys_with_time_column_sql),
+    elsewhere they are the keys as configured. -#}
+{% macro timescale_conflict_columns(keys, hypertable=none) -%}
+    {%- set hypertable = hypertable or config.get('timescale_hypertable') -%}
+    {%- if is_timescale() and hypertable and hypertable['time_column'] not in keys -%}
+        {{ return(keys + [hypertable['time_column']]) }}
+    {%- endif -%}
+    {{ return(keys) }}
+{%- endmacro %}
