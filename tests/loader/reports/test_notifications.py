@@ -1,14 +1,37 @@
-"""Acceptance: known events -> raw -> dbt -> panel, detail and billing, exact figures for two days.
-
-Events land in raw exactly as the Kafka loader commits them (tests/notifications_helpers.py).
+"""Acceptance: known events -> Kafka -> loader -> raw -> dbt -> panel, detail and billing, exact
+figures for two days (the real embedded broker and PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import pytest
+
+from loader.generator import Message, produce
+from loader.settings import Settings
 from tests.conftest import run_warehouse
 from tests.notifications_helpers import ACME_WELCOME, event, land_events
+
+Land = Callable[[Sequence[dict[str, Any]]], None]
+
+
+@pytest.fixture
+def land(kafka: Settings) -> Land:
+    """Produce payloads to the test's topic (keyed by customer, as the platform does) and load them."""
+
+    def land_through_kafka(payloads: Sequence[dict[str, Any]]) -> None:
+        messages = [
+            Message(key=str(p.get("customer_id")).encode(), value=json.dumps(p).encode()) for p in payloads
+        ]
+        assert kafka.kafka.bootstrap_servers is not None
+        produce(kafka.kafka.bootstrap_servers, kafka.kafka.topic, messages)
+        run_warehouse("load", "kafka", "--until-idle", "2")
+
+    return land_through_kafka
+
 
 SECOND_WELCOME = event(
     message_id="A61D178E73",
@@ -28,9 +51,9 @@ def beta(message_id: str, channel: str, event_datetime: str) -> dict:
     )
 
 
-# Partition 0: Acme. Feb 3 UTC: the seed's two messages, one at -03:00 and the day's last millisecond
+# Acme. Feb 3 UTC: the seed's two messages, one at -03:00 and the day's last millisecond
 # (4 WhatsApp); an SMS; 23:30 and 23:59 at -03:00 that are Feb 4 in UTC; three invalid events.
-PARTITION_0 = [
+ACME_EVENTS = [
     ACME_WELCOME,
     SECOND_WELCOME,
     event(message_id="M-0930", channel="WHATSAPP", event_datetime="2020-02-03T09:30:00-03:00"),
@@ -42,9 +65,9 @@ PARTITION_0 = [
     event(message_id="BAD-TIME", event_datetime="2020-02-03T10:00:00"),
     event(message_id="BAD-ID", customer_id="ACME"),
 ]
-# Partition 1: a redelivery of the seed message, Beta on both sides of midnight UTC (21:00 at -03:00
+# A redelivery of the seed message, Beta on both sides of midnight UTC (21:00 at -03:00
 # is 00:00 UTC), an e-mail, Acme's latest event (the watermark: 15:00) and an event without channel.
-PARTITION_1 = [
+OTHER_EVENTS = [
     ACME_WELCOME,
     beta("B-1", " whats app ", "2020-02-03T21:00:00-03:00"),
     beta("B-2", "WhatsApp", "2020-02-03T20:59:59-03:00"),
@@ -67,10 +90,8 @@ def billing(*args: str) -> str:
     return run_warehouse("report", "billing", *args).stdout
 
 
-def test_panel_detail_and_billing_for_two_days(conn, tmp_path):
-    land_events(conn, PARTITION_0, partition=0)
-    land_events(conn, PARTITION_1, partition=1)
-    land_events(conn, BULK, partition=2)
+def test_panel_detail_and_billing_for_two_days(conn, land, tmp_path):
+    land([*ACME_EVENTS, *OTHER_EVENTS, *BULK])
     build = run_warehouse("build")
     assert "WARN 4 test_int_notification_events_quarantined__is_empty" in build.stdout
     assert conn.execute(
@@ -158,13 +179,11 @@ def test_panel_detail_and_billing_for_two_days(conn, tmp_path):
     # Late events for Feb 3 and redeliveries of counted messages: the panel counts them at once (raw
     # tail, no dbt run); re-billing Feb 3 changes it and the history shows every run.
     late = event(message_id="L-2", event_datetime="2020-02-03T18:00:10Z")
-    land_events(conn, [event(message_id="L-1", event_datetime="2020-02-03T18:00:00Z"), SECOND_WELCOME, late])
-    land_events(
-        conn,
-        [late, ACME_WELCOME, event(customer_id=42, customer_name="Gamma", message_id="G-1",
-                                   event_datetime="2020-02-04T15:01:00Z")],
-        partition=1,
-    )  # fmt: skip
+    land([
+        event(message_id="L-1", event_datetime="2020-02-03T18:00:00Z"), SECOND_WELCOME, late,
+        late, ACME_WELCOME, event(customer_id=42, customer_name="Gamma", message_id="G-1",
+                                  event_datetime="2020-02-04T15:01:00Z"),
+    ])  # fmt: skip
     live = (
         "customer_id,customer_name,whatsapp_notifications,last_updated_at\n"
         "7494212,Acme,6,2020-02-04T15:01:00+00:00\n"
