@@ -4,13 +4,13 @@
         incremental_strategy='append',
         full_refresh=false,
         indexes=[{'columns': ['model_name', 'kafka_topic', 'kafka_partition'], 'unique': true}],
-        tags=['minutely', 'daily'],
     )
 }}
 
 {#- The offset state of the models that process Kafka data incrementally (macros/kafka_increments.sql).
     Only their hooks write rows; this model owns the table, so it never selects any. A full refresh
-    would forget every consumer's progress: it is disabled here, reset a consumer by refreshing it. #}
+    would forget every consumer's progress: it is disabled here, reset a consumer by refreshing it.
+    Untagged: deployment (`warehouse build`) creates it, so the minutely run does not pay for a no-op. #}
 
 select
     cast(null as text) as model_name,
