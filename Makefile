@@ -39,9 +39,11 @@ dbt-test: install
 pytest: install
 	$(BIN)/pytest
 
+# -m: the scripts import bench.common from the project root
 bench: install
 	$(BIN)/python -m bench.invoices
 	$(BIN)/python -m bench.chatbot
+	$(BIN)/python -m bench.notifications
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

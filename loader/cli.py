@@ -8,13 +8,18 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from loader import PROJECT_DIR, db, dbt, embedded
+from loader.reports import billing as billing_report
 from loader.reports import chatbot as chatbot_report
+from loader.reports import detail as detail_report
 from loader.reports import formatting
 from loader.reports import invoices as invoice_report
+from loader.reports import panel as panel_report
+from loader.reports.notifications import WHATSAPP, find_customer, normalized_channel
 from loader.settings import Settings
 from loader.sources import chatbot as chatbot_source
 from loader.sources import invoices as invoice_source
@@ -107,6 +112,79 @@ def cmd_report_chatbot(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _timestamp(value: str) -> datetime:
+    """ISO 8601; a time without an offset is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a timestamp (ISO 8601)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def cmd_report_panel(settings: Settings, args: argparse.Namespace) -> int:
+    with db.connect(settings) as conn:
+        customer = find_customer(conn, args.customer) if args.customer else None
+        panel_date = args.date or panel_report.default_date(conn)
+        rows = panel_report.fetch(conn, panel_date, customer)
+    sys.stdout.write(panel_report.render(rows, args.format))
+    return 0
+
+
+def cmd_report_detail(settings: Settings, args: argparse.Namespace) -> int:
+    with db.connect(settings) as conn:
+        query = detail_report.DetailQuery(
+            customer=find_customer(conn, args.customer),
+            channel=normalized_channel(conn, args.channel),
+            start=args.start,
+            end=args.end,
+        )
+        export = detail_report.export_csv if args.format == "csv" else detail_report.export_text
+        if args.output is None:
+            export(conn, query, sys.stdout.buffer)
+        else:
+            with args.output.open("wb") as output:
+                export(conn, query, output)
+    return 0
+
+
+def cmd_report_billing(settings: Settings, args: argparse.Namespace) -> int:
+    with db.connect(settings) as conn:
+        customer = find_customer(conn, args.customer) if args.customer else None
+        billing_date = args.date or billing_report.default_date(conn)
+        rows = billing_report.fetch(conn, billing_date, customer)
+    sys.stdout.write(billing_report.render(rows, args.format))
+    return 0
+
+
+def cmd_bill(settings: Settings, args: argparse.Namespace) -> int:
+    """(Re)bill a day, the last day the watermark closed by default, after catching up the models
+    billing reads (the minutely rollup, the views, the price seeds); then the billing's own tests."""
+    billing_date = args.date
+    if billing_date is None:
+        if not dbt.invoke(settings, ["run", "--quiet", "--select", "tag:minutely"]):
+            return 1
+        with db.connect(settings) as conn:
+            billing_date = panel_report.default_date(conn) - timedelta(days=1)
+    billing_vars = ["--vars", f"{{billing_date: '{billing_date.isoformat()}'}}"]
+    no_tests = ["--exclude-resource-type", "test", "unit_test"]
+    if not dbt.invoke(settings, ["build", "--quiet", "--select", "+tag:daily", *no_tests, *billing_vars]):
+        return 1
+    if not dbt.invoke(settings, ["test", "--quiet", "--select", "tag:daily", *billing_vars]):
+        return 1
+    with db.connect(settings) as conn:
+        rows = billing_report.fetch(conn, billing_date)
+    total = sum((row.amount_brl for row in rows), start=Decimal(0))
+    print(f"billed {billing_date}: {len(rows)} customers, {formatting.brl(total)}")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     steps: list[tuple[str, Callable[[], int]]] = [
         ("starting the warehouse", lambda: cmd_up(settings, args)),
@@ -180,6 +258,31 @@ def build_parser() -> argparse.ArgumentParser:
     report_chatbot.add_argument("--flow", help="only this flow (required for csv)")
     _add_format(report_chatbot)
     report_chatbot.set_defaults(handler=cmd_report_chatbot)
+
+    report_panel = report.add_parser("panel", help="WhatsApp notifications of a day per customer (live)")
+    report_panel.add_argument("--customer", help="customer id or name (default: every customer)")
+    report_panel.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the watermark's day)")
+    _add_format(report_panel)
+    report_panel.set_defaults(handler=cmd_report_panel)
+
+    report_detail = report.add_parser("detail", help="one customer's notifications, oldest first")
+    report_detail.add_argument("--customer", required=True, help="customer id or name")
+    report_detail.add_argument("--from", dest="start", type=_timestamp, help="ISO timestamp, inclusive")
+    report_detail.add_argument("--to", dest="end", type=_timestamp, help="ISO timestamp, exclusive")
+    report_detail.add_argument("--channel", default=WHATSAPP, help="any spelling (default: WhatsApp)")
+    report_detail.add_argument("--format", choices=detail_report.FORMATS, default="text")
+    report_detail.add_argument("--output", type=Path, help="write to FILE instead of stdout")
+    report_detail.set_defaults(handler=cmd_report_detail)
+
+    report_billing = report.add_parser("billing", help="daily WhatsApp billing per customer")
+    report_billing.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the latest billed day)")
+    report_billing.add_argument("--customer", help="customer id or name (default: every customer)")
+    _add_format(report_billing)
+    report_billing.set_defaults(handler=cmd_report_billing)
+
+    bill = commands.add_parser("bill", help="run the minutely models, then (re)bill a day")
+    bill.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the last day the watermark closed)")
+    bill.set_defaults(handler=cmd_bill)
 
     commands.add_parser("demo", help="run everything on the embedded warehouse").set_defaults(
         handler=cmd_demo

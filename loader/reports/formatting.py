@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
 
 FORMATS = ("text", "csv", "json")
@@ -60,3 +60,13 @@ def _json_value(value: object) -> object:
 def to_json(document: object) -> str:
     """JSON with decimals as strings (never floats) and ISO dates."""
     return json.dumps(document, ensure_ascii=False, indent=2, default=_json_value)
+
+
+def brl(value: Decimal) -> str:
+    """Money as the notification reports print it: 1000.00 -> 'R$ 1000,00' (no thousands separator)."""
+    return f"R$ {value:.2f}".replace(".", ",")
+
+
+def utc_iso(value: datetime) -> str:
+    """2020-02-03T15:00:00+00:00: a timestamp rendered in UTC to the second."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")

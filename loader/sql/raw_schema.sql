@@ -75,3 +75,18 @@ create table if not exists raw.kafka_offsets (
     updated_at timestamptz not null default now(),
     primary key (kafka_topic, kafka_partition)
 );
+
+-- The payload's customer_id as a bigint, null unless it is a canonical non-negative integer.
+-- Staging types customer_id with this very function, so the expression index below serves the
+-- panel's per-customer read of the raw tail that the rollup has not processed yet.
+create or replace function raw.notification_customer_id(payload jsonb) returns bigint
+language sql immutable parallel safe
+as $$
+    select case
+        when payload ->> 'customer_id' ~ '^(0|[1-9][0-9]{0,17})$'
+            then cast(payload ->> 'customer_id' as bigint)
+    end
+$$;
+
+create index if not exists notification_events_customer_idx
+on raw.notification_events (raw.notification_customer_id(payload), kafka_topic, kafka_partition, kafka_offset);

@@ -1,0 +1,66 @@
+"""`warehouse report panel`: WhatsApp notifications of a day per customer, as fresh as the loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+
+from loader.reports.formatting import to_csv, to_json, utc_iso
+from loader.reports.notifications import Customer
+
+COLUMNS = ("customer_id", "customer_name", "whatsapp_notifications", "last_updated_at")
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    customer_id: int
+    customer_name: str
+    whatsapp_notifications: int
+    last_updated_at: datetime
+
+
+def default_date(conn: psycopg.Connection) -> date:
+    """The day (in the dbt var notification_day_timezone) of the pipeline's watermark."""
+    row = conn.execute("select watermark_date from marts.rpt_notification_watermark").fetchone()
+    if row is None or row[0] is None:
+        raise LookupError("no notifications yet: nothing has landed in raw.notification_events")
+    return row[0]
+
+
+def fetch(conn: psycopg.Connection, panel_date: date, customer: Customer | None = None) -> list[PanelRow]:
+    query = (
+        "select customer_id, customer_name, whatsapp_notifications, last_updated_at"
+        " from marts.rpt_notification_panel where panel_date = %(panel_date)s"
+    )
+    if customer is not None:
+        query += " and customer_id = %(customer_id)s"
+    rows = conn.execute(
+        query + " order by customer_name, customer_id",
+        {"panel_date": panel_date, "customer_id": customer and customer.customer_id},
+    ).fetchall()
+    if customer is not None and not rows:
+        raise LookupError(
+            f"no panel for {customer.customer_name} on {panel_date}: a customer's panel days run"
+            " from its first notification to the watermark's day"
+        )
+    return [PanelRow(*row) for row in rows]
+
+
+def render(rows: list[PanelRow], output_format: str) -> str:
+    values = [
+        (row.customer_id, row.customer_name, row.whatsapp_notifications, utc_iso(row.last_updated_at))
+        for row in rows
+    ]
+    if output_format == "csv":
+        return to_csv(COLUMNS, values)
+    if output_format == "json":
+        return to_json([dict(zip(COLUMNS, row, strict=True)) for row in values]) + "\n"
+    return "\n".join(
+        "Painel de Notificações\n"
+        f"Cliente: {name}\n"
+        f"Notificações Whatsapp: {count}\n"
+        f"Última atualização: {last_updated_at}\n"
+        for _, name, count, last_updated_at in values
+    )

@@ -1,0 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        full_refresh=false,
+        indexes=[{'columns': ['model_name', 'kafka_topic', 'kafka_partition'], 'unique': true}],
+        tags=['minutely', 'daily'],
+    )
+}}
+
+{#- The offset state of the models that process Kafka data incrementally (macros/kafka_increments.sql).
+    Only their hooks write rows; this model owns the table, so it never selects any. A full refresh
+    would forget every consumer's progress: it is disabled here, reset a consumer by refreshing it. #}
+
+select
+    cast(null as text) as model_name,
+    cast(null as text) as kafka_topic,
+    cast(null as integer) as kafka_partition,
+    cast(null as bigint) as processed_offset,
+    cast(null as bigint) as target_offset,
+    cast(null as timestamptz) as processed_at
+where false

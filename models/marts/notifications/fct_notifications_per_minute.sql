@@ -1,0 +1,70 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='upsert',
+        unique_key=['customer_id', 'channel', 'minute_at'],
+        upsert_set={'notification_count': 'existing.notification_count + excluded.notification_count'},
+        indexes=[
+            {'columns': ['customer_id', 'channel', 'minute_at'], 'unique': true},
+            {'columns': ['minute_at']},
+        ],
+        pre_hook="{{ kafka_increment_begin(after='fct_notifications') }}",
+        post_hook="{{ kafka_increment_end() }}",
+        tags=['minutely'],
+    )
+}}
+
+{#- The per-minute rollup ("continuous aggregate"). Each run counts the notifications that
+    fct_notifications stored since the previous run (by Kafka offsets) and adds them to their minute,
+    however old: a late event updates its own minute. Its name and columns are a contract: the
+    timescale target replaces it with a continuous aggregate of the same shape. #}
+
+with
+
+notifications as (
+
+    select * from {{ ref('fct_notifications') }}
+
+),
+
+increment as (
+
+    {{ kafka_increment('fct_notifications_per_minute') }}
+
+),
+
+new_notifications as (
+
+    select in_range.*
+
+    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
+    -- from flattening the lateral into a join that may scan every row ever landed
+    from increment
+    cross join lateral (
+        select notifications.*
+        from notifications
+        where
+            notifications.kafka_topic = increment.kafka_topic
+            and notifications.kafka_partition = increment.kafka_partition
+            and notifications.kafka_offset >= increment.processed_offset
+            and notifications.kafka_offset < increment.target_offset
+        order by notifications.kafka_offset
+        offset 0
+    ) as in_range
+
+),
+
+rolled_up as (
+
+    select
+        customer_id,
+        channel,
+        date_trunc('minute', event_at, 'UTC') as minute_at,
+        count(*) as notification_count
+
+    from new_notifications
+    group by customer_id, channel, date_trunc('minute', event_at, 'UTC')
+
+)
+
+select * from rolled_up

@@ -1,0 +1,10 @@
+{{ config(severity='warn') }}
+
+{#- Warns (never fails the build) while landed messages are unusable; the rows say why. #}
+
+select
+    kafka_topic,
+    kafka_partition,
+    kafka_offset,
+    invalid_reason
+from {{ ref('int_notification_events_quarantined') }}

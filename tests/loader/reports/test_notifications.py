@@ -1,0 +1,202 @@
+"""Acceptance: known events -> raw -> dbt -> panel, detail and billing, exact figures for two days.
+
+Events land in raw exactly as the Kafka loader commits them (tests/notifications_helpers.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_warehouse
+from tests.notifications_helpers import ACME_WELCOME, event, land_events
+
+SECOND_WELCOME = event(
+    message_id="A61D178E73",
+    channel="WhatsApp",
+    payload="Olá XXXXX, seu pedido foi enviado!",
+    event_datetime="2020-02-03T14:05:00.000+00:00",
+)
+
+
+def beta(message_id: str, channel: str, event_datetime: str) -> dict:
+    return event(
+        customer_id=1000,
+        customer_name="Beta Ltda",
+        message_id=message_id,
+        channel=channel,
+        event_datetime=event_datetime,
+    )
+
+
+# Partition 0: Acme. Feb 3 UTC: the seed's two messages, one at -03:00 and the day's last millisecond
+# (4 WhatsApp); an SMS; 23:30 and 23:59 at -03:00 that are Feb 4 in UTC; three invalid events.
+PARTITION_0 = [
+    ACME_WELCOME,
+    SECOND_WELCOME,
+    event(message_id="M-0930", channel="WHATSAPP", event_datetime="2020-02-03T09:30:00-03:00"),
+    event(message_id="S-1", channel="SMS", event_datetime="2020-02-03T15:00:00Z"),
+    event(message_id="N-2330", channel="whatsapp", event_datetime="2020-02-03T23:30:00-03:00"),
+    event(message_id="N-2359", event_datetime="2020-02-03T23:59:59.999-03:00"),
+    event(message_id="D-2359", event_datetime="2020-02-03T23:59:59.999Z"),
+    event(message_id=None),
+    event(message_id="BAD-TIME", event_datetime="2020-02-03T10:00:00"),
+    event(message_id="BAD-ID", customer_id="ACME"),
+]
+# Partition 1: a redelivery of the seed message, Beta on both sides of midnight UTC (21:00 at -03:00
+# is 00:00 UTC), an e-mail, Acme's latest event (the watermark: 15:00) and an event without channel.
+PARTITION_1 = [
+    ACME_WELCOME,
+    beta("B-1", " whats app ", "2020-02-03T21:00:00-03:00"),
+    beta("B-2", "WhatsApp", "2020-02-03T20:59:59-03:00"),
+    beta("E-1", "E-Mail", "2020-02-04T10:00:00Z"),
+    event(message_id="N-1500", event_datetime="2020-02-04T15:00:30.000+00:00"),
+    event(message_id="BAD-CHANNEL", channel=None),
+]
+# 25,000 WhatsApp notifications of one customer on Feb 3: the seed's R$ 1000,00.
+BULK = [
+    event(customer_id=3, customer_name="Bulk", message_id=f"BULK-{n}", event_datetime="2020-02-03T08:00:00Z")
+    for n in range(25_000)
+]
+
+
+def panel(*args: str) -> str:
+    return run_warehouse("report", "panel", *args).stdout
+
+
+def billing(*args: str) -> str:
+    return run_warehouse("report", "billing", *args).stdout
+
+
+def test_panel_detail_and_billing_for_two_days(conn, tmp_path):
+    land_events(conn, PARTITION_0, partition=0)
+    land_events(conn, PARTITION_1, partition=1)
+    land_events(conn, BULK, partition=2)
+    build = run_warehouse("build")
+    assert "WARN 4 test_int_notification_events_quarantined__is_empty" in build.stdout
+    assert conn.execute(
+        "select invalid_reason from intermediate.int_notification_events_quarantined order by invalid_reason"
+    ).fetchall() == [
+        ("customer_id is not a non-negative integer",),
+        ("event_datetime is not an ISO 8601 timestamp with a UTC offset",),
+        ("missing channel",),
+        ("missing message_id",),
+    ]
+
+    # Panel: the default date is the watermark's day (Feb 4); the last update is its minute.
+    assert panel("--customer", "Acme", "--date", "2020-02-03") == (
+        "Painel de Notificações\n"
+        "Cliente: Acme\n"
+        "Notificações Whatsapp: 4\n"
+        "Última atualização: 2020-02-04T15:00:00+00:00\n"
+    )
+    assert json.loads(panel("--format", "json")) == [
+        {"customer_id": 7494212, "customer_name": "Acme", "whatsapp_notifications": 3,
+         "last_updated_at": "2020-02-04T15:00:00+00:00"},
+        {"customer_id": 1000, "customer_name": "Beta Ltda", "whatsapp_notifications": 1,
+         "last_updated_at": "2020-02-04T15:00:00+00:00"},
+        {"customer_id": 3, "customer_name": "Bulk", "whatsapp_notifications": 0,
+         "last_updated_at": "2020-02-04T15:00:00+00:00"},
+    ]  # fmt: skip
+    assert panel("--date", "2020-02-03", "--format", "csv") == (
+        "customer_id,customer_name,whatsapp_notifications,last_updated_at\n"
+        "7494212,Acme,4,2020-02-04T15:00:00+00:00\n"
+        "1000,Beta Ltda,1,2020-02-04T15:00:00+00:00\n"
+        "3,Bulk,25000,2020-02-04T15:00:00+00:00\n"
+    )
+
+    # Detail: the seed's two messages, then every WhatsApp message of Acme once, in time order.
+    seed_window = ("--from", "2020-02-03T14:00:00", "--to", "2020-02-03T14:10Z")
+    assert run_warehouse("report", "detail", "--customer", "7494212", *seed_window).stdout == (
+        "Relatório Detalhado de Notificações\n"
+        "= Cliente: Acme =\n"
+        "Mensagem ID: 5B81FF24A1\n"
+        "Payload: “Olá XXXXX, seja muito bem-vindo! Precisa de alguma ajuda?”\n"
+        "Data hora: 2020-02-03T14:00:01.001+00:00\n"
+        "\n"
+        "Mensagem ID: A61D178E73\n"
+        "Payload: “Olá XXXXX, seu pedido foi enviado!”\n"
+        "Data hora: 2020-02-03T14:05:00.000+00:00\n"
+    )
+    export = tmp_path / "acme.csv"
+    run_warehouse("report", "detail", "--customer", "acme", "--format", "csv", "--output", export)
+    welcome = "Olá XXXXX, seja muito bem-vindo! Precisa de alguma ajuda?"
+    assert export.read_text() == (
+        "message_id,payload,event_at\n"
+        f'M-0930,"{welcome}",2020-02-03T12:30:00.000+00:00\n'
+        f'5B81FF24A1,"{welcome}",2020-02-03T14:00:01.001+00:00\n'
+        'A61D178E73,"Olá XXXXX, seu pedido foi enviado!",2020-02-03T14:05:00.000+00:00\n'
+        f'D-2359,"{welcome}",2020-02-03T23:59:59.999+00:00\n'
+        f'N-2330,"{welcome}",2020-02-04T02:30:00.000+00:00\n'
+        f'N-2359,"{welcome}",2020-02-04T02:59:59.999+00:00\n'
+        f'N-1500,"{welcome}",2020-02-04T15:00:30.000+00:00\n'
+    )
+    assert run_warehouse(
+        "report", "detail", "--customer", "Beta Ltda", "--channel", "e mail", "--format", "csv"
+    ).stdout == (f'message_id,payload,event_at\nE-1,"{welcome}",2020-02-04T10:00:00.000+00:00\n')
+
+    # Billing: both days; re-billing a day is idempotent.
+    run_warehouse("bill", "--date", "2020-02-04")
+    run_warehouse("bill", "--date", "2020-02-03")
+    run_warehouse("bill", "--date", "2020-02-03")
+    assert billing("--date", "2020-02-03", "--customer", "Bulk") == (
+        "Relatório de Cobrança\nCliente: Bulk\nNotificações Whatsapp: 25000\n"
+        "Valor: R$ 1000,00\nData: 2020-02-03\n"
+    )
+    assert billing("--date", "2020-02-03", "--format", "csv") == (
+        "customer_id,customer_name,billing_date,whatsapp_notifications,unit_price_brl,amount_brl\n"
+        "7494212,Acme,2020-02-03,4,0.04,0.16\n"
+        "1000,Beta Ltda,2020-02-03,1,0.04,0.04\n"
+        "3,Bulk,2020-02-03,25000,0.04,1000.00\n"
+    )
+    assert json.loads(billing("--date", "2020-02-04", "--format", "json")) == [
+        {"customer_id": 7494212, "customer_name": "Acme", "billing_date": "2020-02-04",
+         "whatsapp_notifications": 3, "unit_price_brl": "0.04", "amount_brl": "0.12"},
+        {"customer_id": 1000, "customer_name": "Beta Ltda", "billing_date": "2020-02-04",
+         "whatsapp_notifications": 1, "unit_price_brl": "0.04", "amount_brl": "0.04"},
+    ]  # fmt: skip
+
+    # Late events for Feb 3 and redeliveries of counted messages: the panel counts them at once (raw
+    # tail, no dbt run); re-billing Feb 3 changes it and the history shows every run.
+    late = event(message_id="L-2", event_datetime="2020-02-03T18:00:10Z")
+    land_events(conn, [event(message_id="L-1", event_datetime="2020-02-03T18:00:00Z"), SECOND_WELCOME, late])
+    land_events(
+        conn,
+        [late, ACME_WELCOME, event(customer_id=42, customer_name="Gamma", message_id="G-1",
+                                   event_datetime="2020-02-04T15:01:00Z")],
+        partition=1,
+    )  # fmt: skip
+    live = (
+        "customer_id,customer_name,whatsapp_notifications,last_updated_at\n"
+        "7494212,Acme,6,2020-02-04T15:01:00+00:00\n"
+        "1000,Beta Ltda,1,2020-02-04T15:01:00+00:00\n"
+        "3,Bulk,25000,2020-02-04T15:01:00+00:00\n"
+    )
+    assert panel("--date", "2020-02-03", "--format", "csv") == live
+    rebilled = run_warehouse("bill", "--date", "2020-02-03").stdout
+    assert "billed 2020-02-03: 3 customers, R$ 1000,28" in rebilled
+    assert panel("--date", "2020-02-03", "--format", "csv") == live  # rolled up now: still counted once
+    # a customer first seen in the tail is listed once the minutely models have run
+    assert panel("--customer", "42") == (
+        "Painel de Notificações\nCliente: Gamma\nNotificações Whatsapp: 1\n"
+        "Última atualização: 2020-02-04T15:01:00+00:00\n"
+    )
+    assert billing("--customer", "Acme", "--date", "2020-02-03") == (
+        "Relatório de Cobrança\nCliente: Acme\nNotificações Whatsapp: 6\nValor: R$ 0,24\nData: 2020-02-03\n"
+    )
+    runs = conn.execute(
+        "select whatsapp_notifications, amount_brl::text from marts.rpt_notification_billing_runs"
+        " where billing_date = '2020-02-03' and customer_id = 7494212 order by billed_at"
+    ).fetchall()
+    # the build's default day (Feb 3), the two bills of Feb 3, the re-bill after the late events
+    assert runs == [(4, "0.16"), (4, "0.16"), (4, "0.16"), (6, "0.24")]
+
+
+def test_reports_explain_what_is_missing(conn):
+    run_warehouse("build", "--quiet")
+    result = run_warehouse("report", "panel", check=False)
+    assert result.returncode == 1 and "nothing has landed" in result.stderr
+    land_events(conn, [ACME_WELCOME])
+    result = run_warehouse("report", "billing", check=False)
+    assert result.returncode == 1 and "warehouse bill" in result.stderr
+    result = run_warehouse("report", "detail", "--customer", "Nobody", check=False)
+    assert result.returncode == 1 and "no customer with id or name 'Nobody'" in result.stderr
