@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.invoices
 	$(BIN)/python -m bench.chatbot
 	$(BIN)/python -m bench.notifications
+	$(BIN)/python -m bench.kafka
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

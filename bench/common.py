@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from loader import PROJECT_DIR, embedded
+from loader import PROJECT_DIR
 
 WAREHOUSE_BIN = Path(sys.executable).parent / "warehouse"
 
@@ -22,11 +22,12 @@ def scratch_warehouse() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="warehouse-bench-") as home:
         os.environ["WAREHOUSE_HOME"] = home
         os.environ.pop("WAREHOUSE_DSN", None)
+        os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
         warehouse("up")
         try:
             yield Path(home)
         finally:
-            embedded.stop(Path(home), purge=True)
+            warehouse("down", "--purge")  # PostgreSQL and the embedded Kafka broker
 
 
 def warehouse(*args: str | Path, stdout: int | None = subprocess.DEVNULL) -> None:

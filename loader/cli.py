@@ -5,14 +5,23 @@ from __future__ import annotations
 import argparse
 import logging
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from types import FrameType
 
-from loader import PROJECT_DIR, db, dbt, embedded
+import psycopg
+from kafka.errors import KafkaError
+
+from loader import PROJECT_DIR, broker, db, dbt, embedded, generator
+from loader.progress import ProgressBar
 from loader.reports import billing as billing_report
 from loader.reports import chatbot as chatbot_report
 from loader.reports import detail as detail_report
@@ -23,6 +32,7 @@ from loader.reports.notifications import WHATSAPP, find_customer, normalized_cha
 from loader.settings import Settings
 from loader.sources import chatbot as chatbot_source
 from loader.sources import invoices as invoice_source
+from loader.sources import kafka as kafka_source
 from loader.sources.files import FileLoad, InputError
 
 log = logging.getLogger("warehouse")
@@ -39,12 +49,16 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
         db.migrate(conn)
         db.ensure_bi_reader(conn, settings.bi_reader_password)
     log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
+    bootstrap = broker.start_for(settings)
+    log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
     return 0
 
 
 def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.kafka.is_embedded:
+        broker.stop(settings.home, purge=args.purge)
     if not settings.is_embedded:
-        log.info("WAREHOUSE_DSN is set: nothing embedded to stop")
+        log.info("WAREHOUSE_DSN is set: no embedded PostgreSQL to stop")
         return 0
     embedded.stop(settings.home, purge=args.purge)
     return 0
@@ -52,6 +66,10 @@ def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"WAREHOUSE_DSN={shlex.quote(db.resolve_dsn(settings))}")
+    try:
+        print(f"KAFKA_BOOTSTRAP_SERVERS={shlex.quote(broker.resolve_bootstrap(settings))}")
+    except broker.BrokerNotRunning as error:
+        print(f"# {error}", file=sys.stderr)
     return 0
 
 
@@ -85,6 +103,96 @@ def cmd_load_invoices(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_load_chatbot(settings: Settings, args: argparse.Namespace) -> int:
     return _load_files(settings, args.files, chatbot_source.load)
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT/SIGTERM ask the loader to finish (or roll back) its batch and exit 0; a second
+    SIGINT interrupts at once."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s: stopping after the current batch", signal.Signals(signum).name)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
+
+
+def _show_progress(bar: ProgressBar, stats: kafka_source.LoaderStats) -> None:
+    lag = sum(stats.lag().values())
+    detail = f"msgs, {stats.rate:,.0f} msg/s, {stats.rejected:,} rejected, lag {lag:,}"
+    bar.update(stats.messages, stats.messages + lag, detail, force=lag == 0)
+
+
+def cmd_load_kafka(settings: Settings, args: argparse.Namespace) -> int:
+    with db.connect(settings) as conn:
+        db.migrate(conn)
+    stop = _stop_on_signals()
+    bar = ProgressBar() if args.until_idle is not None and sys.stderr.isatty() else None
+    if bar is not None:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(bar.clear_line)
+    try:
+        with closing(
+            kafka_source.KafkaLoader.from_settings(settings, topic=args.topic, group_id=args.group)
+        ) as loader:
+            stats = loader.run(
+                stop,
+                until_idle=args.until_idle,
+                max_messages=args.max_messages,
+                progress=None if bar is None else partial(_show_progress, bar),
+            )
+            if bar is not None:
+                bar.close()  # before the loader says goodbye in the log
+    except (kafka_source.LoaderError, KafkaError, psycopg.OperationalError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{loader.topic}: {stats.describe()}")
+    return 0
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    if (args.rate is None) != (args.duration is None):
+        raise SystemExit("warehouse generate: give --count N, or --rate R with --duration S")
+    mix = generator.EventMix(
+        customers=args.customers,
+        duplicate_rate=args.duplicate_rate,
+        malformed_rate=args.malformed_rate,
+        late_rate=args.late_rate,
+        start=args.start,
+        seed=args.seed,
+    )
+    topic = args.topic or settings.kafka.topic
+    report = generator.generate(
+        broker.resolve_bootstrap(settings),
+        topic,
+        mix,
+        count=args.count,
+        rate=args.rate,
+        duration=args.duration,
+    )
+    print(f"{topic}: {report.describe()}")
+    return 0
+
+
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction between 0 and 1")
+    return number
+
+
+def _start_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO date or date-time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _month(value: str) -> date:
@@ -249,6 +357,35 @@ def build_parser() -> argparse.ArgumentParser:
     load_chatbot.add_argument("files", nargs="+", type=Path)
     load_chatbot.set_defaults(handler=cmd_load_chatbot)
 
+    load_kafka = load.add_parser("kafka", help="notification events from Kafka, exactly once")
+    load_kafka.add_argument("--topic", help="default: $KAFKA_TOPIC, else notifications")
+    load_kafka.add_argument(
+        "--group", help="consumer group of the loaders (default: $KAFKA_GROUP_ID, else warehouse-loader)"
+    )
+    load_kafka.add_argument(
+        "--until-idle", type=float, metavar="SECONDS", help="exit after SECONDS without messages"
+    )
+    load_kafka.add_argument("--max-messages", type=int, metavar="N", help="exit after landing N messages")
+    load_kafka.set_defaults(handler=cmd_load_kafka)
+
+    generate = commands.add_parser("generate", help="produce realistic notification events to Kafka")
+    amount = generate.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--count", type=int, metavar="N", help="N messages, as fast as possible")
+    amount.add_argument("--rate", type=float, metavar="R", help="R messages per second (with --duration)")
+    generate.add_argument("--duration", type=float, metavar="S", help="seconds to produce at --rate")
+    generate.add_argument("--topic", help="default: $KAFKA_TOPIC, else notifications")
+    generate.add_argument("--customers", type=int, default=1_000)
+    generate.add_argument("--duplicate-rate", type=_fraction, default=0.0, metavar="P", help="re-sent events")
+    generate.add_argument(
+        "--malformed-rate", type=_fraction, default=0.0, metavar="P", help="poison messages"
+    )
+    generate.add_argument(
+        "--late-rate", type=_fraction, default=0.0, metavar="P", help="events hours/days old"
+    )
+    generate.add_argument("--start", type=_start_time, help="event time of the first event (default: now)")
+    generate.add_argument("--seed", type=int, help="random seed, for reproducible data")
+    generate.set_defaults(handler=cmd_generate)
+
     report = commands.add_parser("report", help="print a report").add_subparsers(dest="report", required=True)
     report_invoices = report.add_parser("invoices", help="rolling 3/6-month invoice averages")
     report_invoices.add_argument("--reference-month", type=_month, help="YYYY-MM (default: after the latest)")
@@ -303,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # kafka-python narrates every connection at INFO
+    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = Settings.from_env()
     try:
         return int(args.handler(settings, args))

@@ -1,4 +1,5 @@
-"""Fixtures: one real embedded PostgreSQL per test session, a fresh database per test."""
+"""Fixtures: one real embedded PostgreSQL and one real Kafka broker (Tansu) per test session; a
+fresh database and a fresh topic per test."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import PROJECT_DIR, db, embedded
+from loader import PROJECT_DIR, broker, db, embedded
 from loader.settings import Settings
 
 WAREHOUSE_BIN = Path(sys.executable).parent / "warehouse"
@@ -67,3 +68,37 @@ def run_warehouse(*args: str | Path, check: bool = True) -> subprocess.Completed
             f"warehouse {args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def start_warehouse(*args: str | Path, log: Path) -> subprocess.Popen[bytes]:
+    """The real `warehouse` CLI started in the background (to be signalled), output to `log`."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [str(WAREHOUSE_BIN), *map(str, args)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
+            env=os.environ.copy(),
+        )
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("broker")
+    bootstrap = broker.start(home)
+    yield bootstrap
+    broker.stop(home, purge=True)
+
+
+@pytest.fixture
+def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings with a new 4-partition topic and consumer group on the session's broker; group
+    timeouts kept small so joins and takeovers are quick."""
+    name = f"notifications-{uuid.uuid4().hex[:12]}"
+    broker.ensure_topic(kafka_bootstrap, name, 4)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("KAFKA_TOPIC", name)
+    monkeypatch.setenv("KAFKA_GROUP_ID", f"loader-{name}")
+    monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "6000")
+    monkeypatch.setenv("KAFKA_MAX_POLL_INTERVAL_MS", "6000")
+    return Settings.from_env()
