@@ -122,8 +122,7 @@ noted as (
     select
         days.billing_date,
         now(),
-        (select max(runs.billed_at) from marts.rpt_notification_billing_runs as runs
-         where runs.billing_date = days.billing_date)
+        {billed_at}
     from days
     on conflict (billing_date) do update set changed_at = excluded.changed_at
     returning billing_date
@@ -136,15 +135,23 @@ checked as (
 select count(*) from noted
 """
 
+# A day's latest bill in the billing history (which the first bill creates).
+_BILLED_AT = """(
+        select max(runs.billed_at) from marts.rpt_notification_billing_runs as runs
+        where runs.billing_date = days.billing_date
+    )"""
+
 
 def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
     """Note in the ledger the days of the WhatsApp notifications rolled up since last time; returns
     how many days changed. A day new to the ledger counts as billed when the billing history has it
     (billed before the service ran, by `warehouse bill`)."""
+    row = conn.execute("select to_regclass('marts.rpt_notification_billing_runs') is not null").fetchone()
+    billed_at = _BILLED_AT if row and row[0] else "cast(null as timestamptz)"
     with conn.transaction():
         # One ledger writer at a time (a second service would otherwise note the same offsets twice).
         conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.billing_ledger'))")
-        row = conn.execute(_CHANGED_DAYS, {"timezone": timezone}).fetchone()
+        row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at), {"timezone": timezone}).fetchone()
     return int(row[0]) if row else 0
 
 

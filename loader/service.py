@@ -58,6 +58,7 @@ class Service:
         self._failure: BaseException | None = None
         self._last_run: LastRun | None = None
         self._skipped_ticks = 0
+        self._deployed = False
         self._watermark: datetime | None = None
         self._timezone = str(dbt.project_var("notification_day_timezone"))
 
@@ -126,7 +127,6 @@ class Service:
     def _run_dbt(self) -> None:
         session = dbt.Session(self._settings)
         interval = self._config.minutely_interval_s
-        deployed = False
         next_tick = time.monotonic()
         conn: psycopg.Connection | None = None
         try:
@@ -137,7 +137,7 @@ class Service:
                 try:
                     if conn is None or conn.closed:
                         conn = db.connect(self._settings, autocommit=True)
-                    deployed = self._tick(session, conn, deployed)
+                    self._tick(session, conn)
                 except psycopg.Error as error:
                     # the database restarting, say: try again at the next tick
                     log.error("dbt tick failed: %s", error)
@@ -155,11 +155,11 @@ class Service:
             if conn is not None:
                 conn.close()
 
-    def _tick(self, session: dbt.Session, conn: psycopg.Connection, deployed: bool) -> bool:
-        """One minutely run (the first one also deploys the views), then billing; True once deployed."""
+    def _tick(self, session: dbt.Session, conn: psycopg.Connection) -> None:
+        """One minutely run (until one succeeds, it also deploys the views), then billing."""
         selection = self._config.minutely_select.split()
         kind = "minutely"
-        if not deployed:
+        if not self._deployed:
             kind, selection = "deploy", [f"+{part}" for part in selection] + list(DEPLOY_EXTRA)
         command = ["run", "--quiet", "--select", *selection]
         result = ops.record_run(conn, kind, " ".join(selection), lambda: session.invoke(command))
@@ -168,9 +168,9 @@ class Service:
             ops.report_partitions(conn, self._topic, dict(self._stats.committed), dict(self._stats.highwater))
         if not result.is_success:
             log.error("dbt %s run failed after %.1f s (see logs/dbt.log)", kind, result.seconds)
-            return deployed
+            return
+        self._deployed = True
         self._bill(session, conn)
-        return True
 
     def _bill(self, session: dbt.Session, conn: psycopg.Connection) -> None:
         """Bill the days closed for the grace period; re-bill billed days whose figures changed."""
