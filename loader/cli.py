@@ -295,7 +295,11 @@ def cmd_bill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    return service.run(settings, _stop_on_signals())
+    try:
+        return service.run(settings, _stop_on_signals())
+    except psycopg.OperationalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
