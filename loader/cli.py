@@ -320,6 +320,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 DEMO_EVENTS = 200_000
+DEMO_MIN_EVENTS = 1_000
 DEMO_CUSTOMERS = 50
 # The warehouse `warehouse demo` may delete and start over: one it created itself.
 DEMO_MARKER = ".demo"
@@ -341,11 +342,11 @@ def _fresh_demo_home(settings: Settings) -> int:
     return 0
 
 
-def _produce_demo_stream(settings: Settings) -> int:
+def _produce_demo_stream(settings: Settings, events: int) -> int:
     report = generator.produce(
         broker.resolve_bootstrap(settings),
         settings.kafka.topic,
-        demo.messages(DEMO_EVENTS, customer_count=DEMO_CUSTOMERS),
+        demo.messages(events, customer_count=DEMO_CUSTOMERS),
     )
     print(f"{settings.kafka.topic}: {report.describe()}")
     return 0
@@ -365,6 +366,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.events < DEMO_MIN_EVENTS:
+        print(f"error: the demo needs at least {DEMO_MIN_EVENTS} events", file=sys.stderr)
+        return 2
     # Short group timeouts: the embedded broker holds a group join for half the poll interval.
     settings = dataclasses.replace(
         settings,
@@ -377,9 +381,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         (f"starting a fresh embedded warehouse in {settings.home}", lambda: _fresh_demo_home(settings)),
         ("warehouse up", lambda: cmd_up(settings, args)),
         (
-            f"producing {DEMO_EVENTS:,} notification events of {DEMO_CUSTOMERS} customers"
+            f"producing {args.events:,} notification events of {DEMO_CUSTOMERS} customers"
             f" ({demo.STARTS_AT:%Y-%m-%d} to {demo.ENDS_AT:%Y-%m-%dT%H:%MZ}) to Kafka",
-            lambda: _produce_demo_stream(settings),
+            lambda: _produce_demo_stream(settings, args.events),
         ),
         ("landing them: warehouse load kafka --until-idle 2", lambda: cmd_load_kafka(settings, load_kafka)),
         (
@@ -566,9 +570,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status_parser.set_defaults(handler=cmd_status)
 
-    commands.add_parser(
+    demo_parser = commands.add_parser(
         "demo", help="a fresh embedded warehouse with realistic data, built and billed: the five reports"
-    ).set_defaults(handler=cmd_demo)
+    )
+    demo_parser.add_argument(
+        "--events", type=int, default=DEMO_EVENTS, help=f"notification events (default {DEMO_EVENTS:,})"
+    )
+    demo_parser.set_defaults(handler=cmd_demo)
     return parser
 
 

@@ -38,6 +38,8 @@ log = logging.getLogger("warehouse.service")
 # panel), so the service works on a database dbt has never built.
 DEPLOY_EXTRA = ("+rpt_notification_panel",)
 JOIN_TIMEOUT_S = 120.0
+# What stops the loader for good: logged without a traceback, and the service exits 1.
+LOADER_ERRORS = (kafka_source.LoaderError, KafkaError, psycopg.OperationalError, db.WarehouseNotRunning)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Service:
                 self._topic = loader.topic
                 self._stats = loader.stats
                 loader.run(self._stop)
-        except (kafka_source.LoaderError, KafkaError, psycopg.OperationalError) as error:
+        except LOADER_ERRORS as error:
             log.error("loader: %s", error)
             self._failure = error
             self._stop.set()
