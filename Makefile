@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python -m bench.chatbot
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
+	$(BIN)/python -m bench.service
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

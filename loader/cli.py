@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import shlex
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +22,7 @@ from types import FrameType
 import psycopg
 from kafka.errors import KafkaError
 
-from loader import PROJECT_DIR, broker, db, dbt, embedded, generator
+from loader import PROJECT_DIR, broker, db, dbt, demo, embedded, generator, ops, service, status
 from loader.progress import ProgressBar
 from loader.reports import billing as billing_report
 from loader.reports import chatbot as chatbot_report
@@ -278,29 +280,117 @@ def cmd_report_billing(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_bill(settings: Settings, args: argparse.Namespace) -> int:
     """(Re)bill a day, the last day the watermark closed by default, after catching up the models
-    billing reads (the minutely rollup, the views, the price seeds); then the billing's own tests."""
-    billing_date = args.date
-    if billing_date is None:
-        if not dbt.invoke(settings, ["run", "--quiet", "--select", "tag:minutely"]):
-            return 1
-        with db.connect(settings) as conn:
+    billing reads (the minutely rollup, the views, the price seeds); then the billing's own tests.
+    Recorded in the service's run history (ops.dbt_runs)."""
+    invoke = partial(dbt.invoke, settings)
+    with db.connect(settings, autocommit=True) as conn:
+        db.migrate(conn)
+        billing_date = args.date
+        if billing_date is None:
+            minutely = ["run", "--quiet", "--select", "tag:minutely"]
+            if not ops.record_run(conn, "minutely", "tag:minutely", partial(invoke, minutely)).is_success:
+                return 1
             billing_date = panel_report.default_date(conn) - timedelta(days=1)
-    billing_vars = ["--vars", f"{{billing_date: '{billing_date.isoformat()}'}}"]
-    no_tests = ["--exclude-resource-type", "test", "unit_test"]
-    if not dbt.invoke(settings, ["build", "--quiet", "--select", "+tag:daily", *no_tests, *billing_vars]):
-        return 1
-    if not dbt.invoke(settings, ["test", "--quiet", "--select", "tag:daily", *billing_vars]):
-        return 1
-    with db.connect(settings) as conn:
+        if not ops.bill_day(conn, invoke, billing_date).is_success:
+            return 1
         rows = billing_report.fetch(conn, billing_date)
     total = sum((row.amount_brl for row in rows), start=Decimal(0))
     print(f"billed {billing_date}: {len(rows)} customers, {formatting.brl(total)}")
     return 0
 
 
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    try:
+        return service.run(settings, _stop_on_signals())
+    except psycopg.OperationalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with db.connect(settings, autocommit=True, connect_timeout=10) as conn:
+            if args.check:
+                healthy, reason = status.check(conn, settings)
+                print(f"{'healthy' if healthy else 'unhealthy'}: {reason}")
+                return 0 if healthy else 1
+            sys.stdout.write(status.render(status.fetch(conn, settings.kafka.topic), settings.kafka.topic))
+    except (psycopg.OperationalError, db.WarehouseNotRunning) as error:
+        print(f"{'unhealthy: ' if args.check else 'error: '}database unreachable: {error}", file=sys.stderr)
+        return 1
+    except psycopg.errors.UndefinedTable as error:
+        print(f"error: {error.diag.message_primary}: `warehouse up` creates the ops schema", file=sys.stderr)
+        return 1
+    return 0
+
+
+DEMO_EVENTS = 200_000
+DEMO_MIN_EVENTS = 1_000
+DEMO_CUSTOMERS = 50
+# The warehouse `warehouse demo` may delete and start over: one it created itself.
+DEMO_MARKER = ".demo"
+
+
+def _fresh_demo_home(settings: Settings) -> int:
+    home = settings.home
+    if home.exists() and any(home.iterdir()) and not (home / DEMO_MARKER).exists():
+        print(
+            f"error: {home} holds a warehouse the demo did not create and would delete:"
+            " set WAREHOUSE_HOME to another directory (or `warehouse down --purge` it first)",
+            file=sys.stderr,
+        )
+        return 1
+    broker.stop(home, purge=True)
+    embedded.stop(home, purge=True)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).touch()
+    return 0
+
+
+def _produce_demo_stream(settings: Settings, events: int) -> int:
+    report = generator.produce(
+        broker.resolve_bootstrap(settings),
+        settings.kafka.topic,
+        demo.messages(events, customer_count=DEMO_CUSTOMERS),
+    )
+    print(f"{settings.kafka.topic}: {report.describe()}")
+    return 0
+
+
+def _print_report(title: str, command: str, report: Callable[[], int]) -> int:
+    print(f"\n==> {title}  ($ warehouse {command})", flush=True)
+    return report()
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """A fresh embedded warehouse with a day and a half of notifications, the sample invoices and
+    chatbot answers, built and billed; then the five reports. Re-running starts over."""
+    if not (settings.is_embedded and settings.kafka.is_embedded):
+        print(
+            "error: the demo runs on the embedded warehouse: unset WAREHOUSE_DSN and KAFKA_BOOTSTRAP_SERVERS",
+            file=sys.stderr,
+        )
+        return 2
+    if args.events < DEMO_MIN_EVENTS:
+        print(f"error: the demo needs at least {DEMO_MIN_EVENTS} events", file=sys.stderr)
+        return 2
+    # Short group timeouts: the embedded broker holds a group join for half the poll interval.
+    settings = dataclasses.replace(
+        settings,
+        kafka=dataclasses.replace(settings.kafka, session_timeout_ms=6_000, max_poll_interval_ms=6_000),
+    )
+    load_kafka = argparse.Namespace(topic=None, group=None, until_idle=2.0, max_messages=None)
+    # the billing and its history are built by `bill`, once
+    build = ["build", "--exclude", "rpt_notification_billing+"]
     steps: list[tuple[str, Callable[[], int]]] = [
-        ("starting the warehouse", lambda: cmd_up(settings, args)),
+        (f"starting a fresh embedded warehouse in {settings.home}", lambda: _fresh_demo_home(settings)),
+        ("warehouse up", lambda: cmd_up(settings, args)),
+        (
+            f"producing {args.events:,} notification events of {DEMO_CUSTOMERS} customers"
+            f" ({demo.STARTS_AT:%Y-%m-%d} to {demo.ENDS_AT:%Y-%m-%dT%H:%MZ}) to Kafka",
+            lambda: _produce_demo_stream(settings, args.events),
+        ),
+        ("landing them: warehouse load kafka --until-idle 2", lambda: cmd_load_kafka(settings, load_kafka)),
         (
             "loading the sample invoices",
             lambda: _load_files(settings, [SAMPLE_INVOICES], invoice_source.load),
@@ -309,20 +399,68 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             "loading the sample chatbot answers",
             lambda: _load_files(settings, SAMPLE_CHATBOT, chatbot_source.load),
         ),
-        ("building the dbt project", lambda: 0 if dbt.invoke(settings, ["build", "--quiet"]) else 1),
+        ("building the dbt project: warehouse build", lambda: 0 if dbt.invoke(settings, build) else 1),
+        ("billing the closed day: warehouse bill", lambda: cmd_bill(settings, argparse.Namespace(date=None))),
     ]
+    started = time.monotonic()
     for title, step in steps:
         print(f"==> {title}", flush=True)
+        step_started = time.monotonic()
         if step() != 0:
             print(f"demo failed while {title}", file=sys.stderr)
             return 1
-    print("\n==> Invoice rolling averages")
-    args.reference_month, args.format = None, "text"
-    if cmd_report_invoices(settings, args) != 0:
-        return 1
-    print("\n==> Chatbot answers, one table per flow")
-    args.flow = None
-    return cmd_report_chatbot(settings, args)
+        print(f"    ({time.monotonic() - step_started:.1f} s)", flush=True)
+    acme = str(demo.ACME[0])
+    detail_from, detail_to = "2020-02-03T14:00Z", "2020-02-03T14:01Z"
+    text = {"format": "text"}
+    reports: list[tuple[str, str, Callable[[], int]]] = [
+        (
+            "Panel",
+            "report panel --customer Acme",
+            lambda: cmd_report_panel(settings, argparse.Namespace(customer=acme, date=None, **text)),
+        ),
+        (
+            "Detailed report",
+            f"report detail --customer Acme --from {detail_from} --to {detail_to}",
+            lambda: cmd_report_detail(
+                settings,
+                argparse.Namespace(
+                    customer=acme,
+                    channel=WHATSAPP,
+                    start=_timestamp(detail_from),
+                    end=_timestamp(detail_to),
+                    output=None,
+                    **text,
+                ),
+            ),
+        ),
+        (
+            "Billing",
+            "report billing --customer Acme",
+            lambda: cmd_report_billing(settings, argparse.Namespace(customer=acme, date=None, **text)),
+        ),
+        (
+            "Invoice rolling averages",
+            "report invoices",
+            lambda: cmd_report_invoices(settings, argparse.Namespace(reference_month=None, **text)),
+        ),
+        (
+            "Chatbot answers, one table per flow",
+            "report chatbot",
+            lambda: cmd_report_chatbot(settings, argparse.Namespace(flow=None, **text)),
+        ),
+    ]
+    for title, command, report in reports:
+        sys.stdout.flush()
+        if _print_report(title, command, report) != 0:
+            return 1
+    sys.stdout.flush()
+    print(
+        f"\ndemo finished in {time.monotonic() - started:.0f} s. The warehouse keeps running in"
+        f" {settings.home}: try `warehouse report panel` (every customer), `warehouse status`,"
+        " `warehouse run` (the live service); `warehouse down` stops it."
+    )
+    return 0
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -426,9 +564,24 @@ def build_parser() -> argparse.ArgumentParser:
     bill.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the last day the watermark closed)")
     bill.set_defaults(handler=cmd_bill)
 
-    commands.add_parser("demo", help="run everything on the embedded warehouse").set_defaults(
-        handler=cmd_demo
+    commands.add_parser(
+        "run", help="the service: load Kafka continuously, run the minutely dbt models, bill closed days"
+    ).set_defaults(handler=cmd_run)
+    status_parser = commands.add_parser(
+        "status", help="watermark, lag per partition, last dbt runs, billing days, dead letters"
     )
+    status_parser.add_argument(
+        "--check", action="store_true", help="health check: exit 1 unless a minutely dbt run succeeded lately"
+    )
+    status_parser.set_defaults(handler=cmd_status)
+
+    demo_parser = commands.add_parser(
+        "demo", help="a fresh embedded warehouse with realistic data, built and billed: the five reports"
+    )
+    demo_parser.add_argument(
+        "--events", type=int, default=DEMO_EVENTS, help=f"notification events (default {DEMO_EVENTS:,})"
+    )
+    demo_parser.set_defaults(handler=cmd_demo)
     return parser
 
 

@@ -33,13 +33,16 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
     return psycopg.connect(resolve_dsn(settings), application_name="warehouse-loader", **kwargs)
 
 
+MIGRATIONS = ("sql/raw_schema.sql", "sql/ops_schema.sql")
+
+
 def migrate(conn: psycopg.Connection) -> None:
-    """Create the raw schema and tables if missing (idempotent, safe to run concurrently)."""
-    ddl = resources.files("loader").joinpath("sql/raw_schema.sql").read_text()
+    """Create the raw and ops schemas and tables if missing (idempotent, safe to run concurrently)."""
     with conn.transaction():
         # Serialise concurrent migrations: `create ... if not exists` races on the catalog otherwise.
         conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.raw_schema'))")
-        conn.execute(ddl)
+        for path in MIGRATIONS:
+            conn.execute(resources.files("loader").joinpath(path).read_text())
 
 
 BI_READER_ROLE = "bi_reader"

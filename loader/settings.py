@@ -46,6 +46,47 @@ class KafkaSettings:
         return self.bootstrap_servers is None
 
 
+def _seconds_env(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """`warehouse run`: how often it runs dbt and when it bills."""
+
+    # Seconds between two runs of the minutely dbt selection.
+    minutely_interval_s: float
+    # The dbt selection run every interval.
+    minutely_select: str
+    # Seconds to wait after a day has closed (the watermark entered the next day) before billing
+    # it: late events of the day still make it into the first bill.
+    billing_grace_s: float
+    # Seconds between two status lines in the log.
+    status_interval_s: float
+    # `warehouse status --check` fails when no minutely run succeeded for this long.
+    health_max_age_s: float
+
+    @classmethod
+    def from_env(cls) -> ServiceSettings:
+        interval = _seconds_env("WAREHOUSE_MINUTELY_INTERVAL", 60.0)
+        return cls(
+            minutely_interval_s=interval,
+            minutely_select=os.environ.get("WAREHOUSE_MINUTELY_SELECT", "tag:minutely"),
+            billing_grace_s=_seconds_env("WAREHOUSE_BILLING_GRACE", 900.0),
+            status_interval_s=_seconds_env("WAREHOUSE_STATUS_INTERVAL", 60.0),
+            health_max_age_s=_seconds_env("WAREHOUSE_HEALTH_MAX_AGE", max(180.0, 3 * interval)),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where the embedded PostgreSQL keeps its data; unused when `dsn` points at a server.
@@ -57,6 +98,7 @@ class Settings:
     # Password of the read-only BI role; without it the role exists but cannot log in.
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
+    service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +108,7 @@ class Settings:
             dbt_target=os.environ.get("WAREHOUSE_DBT_TARGET", "postgres"),
             bi_reader_password=os.environ.get("BI_READER_PASSWORD") or None,
             kafka=KafkaSettings.from_env(),
+            service=ServiceSettings.from_env(),
         )
 
     @property

@@ -367,7 +367,7 @@ class KafkaLoader:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, topic: str | None = None, group_id: str | None = None, **options: int
+        cls, settings: Settings, *, topic: str | None = None, group_id: str | None = None, **options: float
     ) -> KafkaLoader:
         """A loader for the configured warehouse and Kafka (KAFKA_* settings unless given)."""
         kafka = settings.kafka

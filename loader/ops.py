@@ -1,0 +1,228 @@
+"""Operations state in the ops schema: dbt run history, the billing ledger, the loader's partitions.
+
+The service writes it and `warehouse status` reads it, from any process. Connections here are in
+autocommit mode; what must change together does so in an explicit transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+Invoke = Callable[[Sequence[str]], bool]
+NO_TESTS = ("--exclude-resource-type", "test", "unit_test")
+
+START_RUN = (
+    "insert into ops.dbt_runs (kind, selection, billing_date, host, pid)"
+    " values (%s, %s, %s, %s, %s) returning run_id, started_at"
+)
+FINISH_RUN = "update ops.dbt_runs set finished_at = clock_timestamp(), is_success = %s where run_id = %s"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    is_success: bool
+    started_at: datetime
+    seconds: float
+
+
+def record_run(
+    conn: psycopg.Connection,
+    kind: str,
+    selection: str,
+    work: Callable[[], bool],
+    *,
+    billing_date: date | None = None,
+) -> RunResult:
+    """Run `work` (dbt) with a row in ops.dbt_runs: started before, finished and result after."""
+    run = (kind, selection, billing_date, socket.gethostname(), os.getpid())
+    row = conn.execute(START_RUN, run).fetchone()
+    assert row is not None
+    run_id, started_at = row
+    started = time.monotonic()
+    is_success = False
+    try:
+        is_success = work()
+    finally:
+        conn.execute(FINISH_RUN, (is_success, run_id))
+    return RunResult(is_success, started_at, time.monotonic() - started)
+
+
+def billing_vars(day: date) -> list[str]:
+    return ["--vars", f"{{billing_date: '{day.isoformat()}'}}"]
+
+
+def bill_day(conn: psycopg.Connection, invoke: Invoke, day: date) -> RunResult:
+    """(Re)bill a day: build the billing and what it reads (the minutely models, the views, the
+    price seeds), then run the billing's tests; recorded in ops.dbt_runs and the billing ledger."""
+
+    def bill() -> bool:
+        day_vars = billing_vars(day)
+        return invoke(["build", "--quiet", "--select", "+tag:daily", *NO_TESTS, *day_vars]) and invoke(
+            ["test", "--quiet", "--select", "tag:daily", *day_vars]
+        )
+
+    result = record_run(conn, "billing", "+tag:daily", bill, billing_date=day)
+    if result.is_success:
+        conn.execute(
+            "insert into ops.billing_days (billing_date, changed_at, billed_at)"
+            " values (%(day)s, %(at)s, %(at)s)"
+            " on conflict (billing_date) do update set billed_at = excluded.billed_at",
+            {"day": day, "at": result.started_at},
+        )
+    return result
+
+
+# -- the billing ledger ----------------------------------------------------------------------------
+
+# Per partition, the notifications rolled up since the ledger last looked: [checked, processed).
+_CHANGED_DAYS = """
+with
+rolled_up as (
+    select kafka_topic, kafka_partition, processed_offset
+    from intermediate.int_kafka_offsets_processed
+    where model_name = 'fct_notifications_per_minute'
+),
+ranges as (
+    select
+        rolled_up.kafka_topic,
+        rolled_up.kafka_partition,
+        coalesce(checked.checked_offset, 0) as from_offset,
+        rolled_up.processed_offset as to_offset
+    from rolled_up
+    left join ops.billing_checked_offsets as checked
+        on checked.kafka_topic = rolled_up.kafka_topic and checked.kafka_partition = rolled_up.kafka_partition
+),
+days as (
+    select distinct cast(timezone(%(timezone)s, new_rows.event_at) as date) as billing_date
+    from ranges
+    cross join lateral (
+        select notifications.event_at
+        from marts.fct_notifications as notifications
+        where
+            notifications.kafka_topic = ranges.kafka_topic
+            and notifications.kafka_partition = ranges.kafka_partition
+            and notifications.kafka_offset >= ranges.from_offset
+            and notifications.kafka_offset < ranges.to_offset
+            and notifications.channel = 'whatsapp'
+        offset 0
+    ) as new_rows
+),
+noted as (
+    insert into ops.billing_days (billing_date, changed_at, billed_at)
+    select
+        days.billing_date,
+        now(),
+        {billed_at}
+    from days
+    on conflict (billing_date) do update set changed_at = excluded.changed_at
+    returning billing_date
+),
+checked as (
+    insert into ops.billing_checked_offsets (kafka_topic, kafka_partition, checked_offset)
+    select kafka_topic, kafka_partition, to_offset from ranges
+    on conflict (kafka_topic, kafka_partition) do update set checked_offset = excluded.checked_offset
+)
+select count(*) from noted
+"""
+
+# A day's latest bill in the billing history (which the first bill creates).
+_BILLED_AT = """(
+        select max(runs.billed_at) from marts.rpt_notification_billing_runs as runs
+        where runs.billing_date = days.billing_date
+    )"""
+
+
+def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
+    """Note in the ledger the days of the WhatsApp notifications rolled up since last time; returns
+    how many days changed. A day new to the ledger counts as billed when the billing history has it
+    (billed before the service ran, by `warehouse bill`)."""
+    row = conn.execute("select to_regclass('marts.rpt_notification_billing_runs') is not null").fetchone()
+    billed_at = _BILLED_AT if row and row[0] else "cast(null as timestamptz)"
+    with conn.transaction():
+        # One ledger writer at a time (a second service would otherwise note the same offsets twice).
+        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.billing_ledger'))")
+        row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at), {"timezone": timezone}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def close_days(conn: psycopg.Connection, watermark_date: date) -> None:
+    """Days before the watermark's day are closed from now on."""
+    conn.execute(
+        "update ops.billing_days set closed_at = now() where closed_at is null and billing_date < %s",
+        (watermark_date,),
+    )
+
+
+def days_to_bill(conn: psycopg.Connection, grace_s: float) -> list[tuple[date, bool]]:
+    """(day, billed before) of the days closed for the grace period that were never billed or have
+    changed since their last bill, oldest first."""
+    rows = conn.execute(
+        "select billing_date, billed_at is not null from ops.billing_days"
+        " where closed_at <= now() - make_interval(secs => %s)"
+        " and (billed_at is null or changed_at > billed_at)"
+        " order by billing_date",
+        (grace_s,),
+    ).fetchall()
+    return [(day, billed) for day, billed in rows]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    current: int
+    billed: int
+
+
+def day_figures(conn: psycopg.Connection, day: date) -> DayFigures:
+    """The day's WhatsApp notifications now (the panel, as a bill would count them) and as billed."""
+    row = conn.execute(
+        "select"
+        " (select coalesce(sum(whatsapp_notifications), 0) from marts.rpt_notification_panel"
+        "  where panel_date = %(day)s),"
+        " (select coalesce(sum(whatsapp_notifications), 0) from marts.rpt_notification_billing"
+        "  where billing_date = %(day)s)",
+        {"day": day},
+    ).fetchone()
+    assert row is not None
+    return DayFigures(int(row[0]), int(row[1]))
+
+
+def mark_checked(conn: psycopg.Connection, day: date, at: datetime) -> None:
+    """The day's bill is still right as of `at`."""
+    conn.execute("update ops.billing_days set billed_at = %s where billing_date = %s", (at, day))
+
+
+# -- the loader's partitions -----------------------------------------------------------------------
+
+
+def report_partitions(
+    conn: psycopg.Connection, topic: str, committed: Mapping[int, int], highwater: Mapping[int, int]
+) -> None:
+    partitions = sorted(committed.keys() & highwater.keys())
+    if not partitions:
+        return
+    conn.execute(
+        "insert into ops.loader_partitions"
+        " (kafka_topic, kafka_partition, next_offset, end_offset, reported_at)"
+        " select %s, unnest(%s::integer[]), unnest(%s::bigint[]), unnest(%s::bigint[]), now()"
+        " on conflict (kafka_topic, kafka_partition) do update set next_offset = excluded.next_offset,"
+        " end_offset = excluded.end_offset, reported_at = excluded.reported_at",
+        (topic, partitions, [committed[p] for p in partitions], [highwater[p] for p in partitions]),
+    )
+
+
+def watermark(conn: psycopg.Connection) -> tuple[datetime | None, date | None]:
+    """The pipeline's watermark minute and its day (None, None before any notification)."""
+    row = conn.execute(
+        "select last_updated_at, watermark_date from marts.rpt_notification_watermark"
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
