@@ -20,6 +20,22 @@ from loader.settings import Settings
 WAREHOUSE_BIN = Path(sys.executable).parent / "warehouse"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A WAREHOUSE_HOME of the session's own: no test starts or deletes anything in ./.warehouse,
+    where `make demo` keeps its warehouse; whatever a test left running there is stopped."""
+    home = tmp_path_factory.mktemp("home")
+    previous = os.environ.get("WAREHOUSE_HOME")
+    os.environ["WAREHOUSE_HOME"] = str(home)
+    yield home
+    broker.stop(home, purge=True)
+    embedded.stop(home, purge=True)
+    if previous is None:
+        os.environ.pop("WAREHOUSE_HOME")
+    else:
+        os.environ["WAREHOUSE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("warehouse")

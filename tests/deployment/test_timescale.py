@@ -318,7 +318,7 @@ def test_refreshes_run_outside_a_transaction_after_the_commit(warehouse, monkeyp
     assert refused.returncode != 0 and "cannot run inside a transaction block" in refused.stdout
 
 
-def test_warehouse_up_refuses_a_server_without_timescaledb(warehouse, monkeypatch):
+def test_warehouse_up_refuses_a_server_without_timescaledb(kafka, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_DBT_TARGET", "timescale")
     result = run_warehouse("up", check=False)
     assert result.returncode == 1
