@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 
 import psycopg
 from kafka.errors import KafkaError
@@ -243,13 +243,17 @@ def _timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def cmd_report_panel(settings: Settings, args: argparse.Namespace) -> int:
+def _report_customer_day(settings: Settings, args: argparse.Namespace, report: ModuleType) -> int:
+    """panel and billing: one day (default: the report's own) for one customer or every one."""
     with db.connect(settings) as conn:
         customer = find_customer(conn, args.customer) if args.customer else None
-        panel_date = args.date or panel_report.default_date(conn)
-        rows = panel_report.fetch(conn, panel_date, customer)
-    sys.stdout.write(panel_report.render(rows, args.format))
+        rows = report.fetch(conn, args.date or report.default_date(conn), customer)
+    sys.stdout.write(report.render(rows, args.format))
     return 0
+
+
+def cmd_report_panel(settings: Settings, args: argparse.Namespace) -> int:
+    return _report_customer_day(settings, args, panel_report)
 
 
 def cmd_report_detail(settings: Settings, args: argparse.Namespace) -> int:
@@ -270,12 +274,7 @@ def cmd_report_detail(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report_billing(settings: Settings, args: argparse.Namespace) -> int:
-    with db.connect(settings) as conn:
-        customer = find_customer(conn, args.customer) if args.customer else None
-        billing_date = args.date or billing_report.default_date(conn)
-        rows = billing_report.fetch(conn, billing_date, customer)
-    sys.stdout.write(billing_report.render(rows, args.format))
-    return 0
+    return _report_customer_day(settings, args, billing_report)
 
 
 def cmd_bill(settings: Settings, args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 
 from loader.reports.formatting import brl, to_csv, to_json
-from loader.reports.notifications import Customer
+from loader.reports.notifications import Customer, fetch_day
 
 COLUMNS = (
     "customer_id",
@@ -40,16 +40,7 @@ def default_date(conn: psycopg.Connection) -> date:
 
 
 def fetch(conn: psycopg.Connection, billing_date: date, customer: Customer | None = None) -> list[BillingRow]:
-    query = (
-        "select customer_id, customer_name, billing_date, whatsapp_notifications, unit_price_brl, amount_brl"
-        " from marts.rpt_notification_billing where billing_date = %(billing_date)s"
-    )
-    if customer is not None:
-        query += " and customer_id = %(customer_id)s"
-    rows = conn.execute(
-        query + " order by customer_name, customer_id",
-        {"billing_date": billing_date, "customer_id": customer and customer.customer_id},
-    ).fetchall()
+    rows = fetch_day(conn, "marts.rpt_notification_billing", COLUMNS, "billing_date", billing_date, customer)
     if customer is not None and not rows:
         raise LookupError(f"{customer.customer_name} has no billed WhatsApp notifications on {billing_date}")
     return [BillingRow(*row) for row in rows]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import psycopg
 
@@ -46,3 +48,22 @@ def normalized_channel(conn: psycopg.Connection, channel: str) -> str:
     if row is None or row[0] is None:
         raise LookupError(f"{channel!r} is not a channel")
     return str(row[0])
+
+
+def fetch_day(
+    conn: psycopg.Connection,
+    relation: str,
+    columns: tuple[str, ...],
+    day_column: str,
+    day: date,
+    customer: Customer | None,
+) -> list[tuple[Any, ...]]:
+    """The rows of one day of a per-customer, per-day mart (one customer's, or everyone's by name).
+    relation and columns are the reports' own constants, never user input."""
+    query = f"select {', '.join(columns)} from {relation} where {day_column} = %(day)s"
+    if customer is not None:
+        query += " and customer_id = %(customer_id)s"
+    return conn.execute(
+        query + " order by customer_name, customer_id",
+        {"day": day, "customer_id": customer and customer.customer_id},
+    ).fetchall()

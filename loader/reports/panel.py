@@ -8,7 +8,7 @@ from datetime import date, datetime
 import psycopg
 
 from loader.reports.formatting import to_csv, to_json, utc_iso
-from loader.reports.notifications import Customer
+from loader.reports.notifications import Customer, fetch_day
 
 COLUMNS = ("customer_id", "customer_name", "whatsapp_notifications", "last_updated_at")
 
@@ -30,16 +30,7 @@ def default_date(conn: psycopg.Connection) -> date:
 
 
 def fetch(conn: psycopg.Connection, panel_date: date, customer: Customer | None = None) -> list[PanelRow]:
-    query = (
-        "select customer_id, customer_name, whatsapp_notifications, last_updated_at"
-        " from marts.rpt_notification_panel where panel_date = %(panel_date)s"
-    )
-    if customer is not None:
-        query += " and customer_id = %(customer_id)s"
-    rows = conn.execute(
-        query + " order by customer_name, customer_id",
-        {"panel_date": panel_date, "customer_id": customer and customer.customer_id},
-    ).fetchall()
+    rows = fetch_day(conn, "marts.rpt_notification_panel", COLUMNS, "panel_date", panel_date, customer)
     if customer is not None and not rows:
         raise LookupError(
             f"no panel for {customer.customer_name} on {panel_date}: a customer's panel days run"
