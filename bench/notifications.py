@@ -2,7 +2,8 @@
 
 Then the figures the issue targets: the incremental minutely run for one minute of new data at
 5,000 msgs/s (300,000 rows) <= 5 s; the one-customer panel query <= 100 ms; a daily billing run
-<= 10 s; the detail CSV export >= 200,000 rows/s. dbt runs in-process (warm), as the service will.
+<= 10 s; the detail CSV export >= 200,000 rows/s. dbt runs in-process on a project parsed once,
+as the service runs it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from loader.settings import Settings
 PARTITIONS = 4
 DAY_EVENTS = 10_000_000
 MINUTE_EVENTS = 300_000  # one minute at 5,000 msgs/s
+MINUTES = 3  # minutely runs measured, one after the other
 TAIL_EVENTS = 150_000  # landed after the last rollup: half a minute
 
 # Event i of a stream: 10% from one big customer (id 1), the rest spread over ids 2..10000; one in
@@ -84,9 +86,13 @@ def land_day_in_bulk(settings: Settings) -> None:
         conn.execute("vacuum analyze raw.notification_events")
 
 
-def minutely(settings: Settings) -> None:
-    if not dbt.invoke(settings, ["run", "--quiet", "--select", "tag:minutely"]):
+def minutely(session: dbt.Session) -> str:
+    """One minutely run; returns each model's seconds (they run on 4 threads: not a sum)."""
+    if not session.invoke(["run", "--quiet", "--select", "tag:minutely"]):
         raise SystemExit("minutely dbt run failed")
+    assert session.last_result is not None
+    nodes = session.last_result.result.results
+    return ", ".join(f"{node.node.name} {node.execution_time:.2f}" for node in nodes)
 
 
 def panel_latencies(settings: Settings, customers: list[Customer], panel_date: date) -> list[float]:
@@ -108,22 +114,35 @@ def figure(label: str, value: str, target: str, met: bool) -> None:
 def main() -> None:
     with scratch_warehouse():
         settings = Settings.from_env()
-        if not dbt.invoke(settings, ["build", "--quiet"]):
+        session = dbt.Session(settings)  # parsed once, as the service runs dbt
+        if not session.invoke(["build", "--quiet"]):
             raise SystemExit("dbt build failed")
         with timed(f"land {DAY_EVENTS:,} events of a day (SQL)", DAY_EVENTS):
             land_day_in_bulk(settings)
         with timed("first minutely run: the whole day", DAY_EVENTS):
-            minutely(settings)
+            minutely(session)
         with db.connect(settings, autocommit=True) as conn:
-            conn.execute("analyze")
+            # as after any backfill: otherwise autovacuum works through the 10M new rows of each
+            # table while the minutely runs are measured
+            conn.execute("vacuum analyze")
 
-        land(settings, DAY_EVENTS, MINUTE_EVENTS, "2020-02-04T00:00:00Z", "200 microseconds")
-        started = time.perf_counter()
-        minutely(settings)
-        minute_run = time.perf_counter() - started
-        figure("minutely run, 1 minute at 5,000 msgs/s", f"{minute_run:8.2f} s", "<= 5 s", minute_run <= 5)
+        minute_runs = []
+        for minute in range(MINUTES):
+            first = DAY_EVENTS + minute * MINUTE_EVENTS
+            land(settings, first, MINUTE_EVENTS, f"2020-02-04T00:{minute:02}:00Z", "200 microseconds")
+            started = time.perf_counter()
+            models = minutely(session)
+            minute_runs.append(time.perf_counter() - started)
+            print(f"  minute {minute + 1}: {minute_runs[-1]:.2f} s ({models})", flush=True)
+        figure(
+            f"minutely run, 1 minute at 5,000 msgs/s (x{MINUTES})",
+            f"{statistics.median(minute_runs):8.2f} s median, {max(minute_runs):.2f} s max",
+            "<= 5 s",
+            max(minute_runs) <= 5,
+        )
 
-        land(settings, DAY_EVENTS + MINUTE_EVENTS, TAIL_EVENTS, "2020-02-04T00:01:00Z", "200 microseconds")
+        tail_first = DAY_EVENTS + MINUTES * MINUTE_EVENTS
+        land(settings, tail_first, TAIL_EVENTS, f"2020-02-04T00:{MINUTES:02}:00Z", "200 microseconds")
         rng = random.Random(7)
         customers = [Customer(1, "Big Customer")]
         customers += [Customer(number, f"Customer {number}") for number in rng.sample(range(2, 10_001), 30)]
@@ -143,7 +162,7 @@ def main() -> None:
 
         # live, the minutely job keeps the tail short: catch up before billing, as the service would
         with timed(f"minutely run, the {TAIL_EVENTS:,}-row tail", TAIL_EVENTS):
-            minutely(settings)
+            minutely(session)
         started = time.perf_counter()
         if cli.main(["bill", "--date", "2020-02-03"]) != 0:
             raise SystemExit("billing failed")

@@ -71,6 +71,7 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._runner: dbtRunner | None = None
+        self.last_result: dbtRunnerResult | None = None
 
     def invoke(self, args: Sequence[str]) -> bool:
         from dbt.cli.main import dbtRunner
@@ -81,4 +82,5 @@ class Session:
             if not _succeeded(["parse"], parsed):
                 return False
             self._runner = dbtRunner(manifest=parsed.result)
-        return _succeeded(args, self._runner.invoke(list(args)))
+        self.last_result = self._runner.invoke(list(args))
+        return _succeeded(args, self.last_result)

@@ -84,11 +84,12 @@ def bill_day(conn: psycopg.Connection, invoke: Invoke, day: date) -> RunResult:
 
 # -- the billing ledger ----------------------------------------------------------------------------
 
-# Per partition, the notifications rolled up since the ledger last looked: [checked, processed).
+# Per partition, the notifications rolled up since the ledger last looked: offsets [checked,
+# processed), found among the batches of fct_notifications stored since then (one index range).
 _CHANGED_DAYS = """
 with
 rolled_up as (
-    select kafka_topic, kafka_partition, processed_offset
+    select kafka_topic, kafka_partition, processed_offset, processed_batch_id
     from intermediate.int_kafka_offsets_processed
     where model_name = 'fct_notifications_per_minute'
 ),
@@ -97,25 +98,26 @@ ranges as (
         rolled_up.kafka_topic,
         rolled_up.kafka_partition,
         coalesce(checked.checked_offset, 0) as from_offset,
-        rolled_up.processed_offset as to_offset
+        rolled_up.processed_offset as to_offset,
+        coalesce(checked.checked_batch_id, 0) as from_batch_id,
+        rolled_up.processed_batch_id as to_batch_id
     from rolled_up
     left join ops.billing_checked_offsets as checked
         on checked.kafka_topic = rolled_up.kafka_topic and checked.kafka_partition = rolled_up.kafka_partition
 ),
 days as (
-    select distinct cast(timezone(%(timezone)s, new_rows.event_at) as date) as billing_date
-    from ranges
-    cross join lateral (
-        select notifications.event_at
-        from marts.fct_notifications as notifications
-        where
+    select distinct cast(timezone(%(timezone)s, notifications.event_at) as date) as billing_date
+    from marts.fct_notifications as notifications
+    inner join ranges
+        on
             notifications.kafka_topic = ranges.kafka_topic
             and notifications.kafka_partition = ranges.kafka_partition
             and notifications.kafka_offset >= ranges.from_offset
             and notifications.kafka_offset < ranges.to_offset
-            and notifications.channel = 'whatsapp'
-        offset 0
-    ) as new_rows
+    where
+        notifications.batch_id > (select min(from_batch_id) from ranges)
+        and notifications.batch_id <= (select max(to_batch_id) from ranges)
+        and notifications.channel = 'whatsapp'
 ),
 noted as (
     insert into ops.billing_days (billing_date, changed_at, billed_at)
@@ -128,9 +130,10 @@ noted as (
     returning billing_date
 ),
 checked as (
-    insert into ops.billing_checked_offsets (kafka_topic, kafka_partition, checked_offset)
-    select kafka_topic, kafka_partition, to_offset from ranges
-    on conflict (kafka_topic, kafka_partition) do update set checked_offset = excluded.checked_offset
+    insert into ops.billing_checked_offsets (kafka_topic, kafka_partition, checked_offset, checked_batch_id)
+    select kafka_topic, kafka_partition, to_offset, coalesce(to_batch_id, 0) from ranges
+    on conflict (kafka_topic, kafka_partition)
+    do update set checked_offset = excluded.checked_offset, checked_batch_id = excluded.checked_batch_id
 )
 select count(*) from noted
 """

@@ -43,10 +43,13 @@ create table if not exists ops.billing_days (
     billed_at timestamptz
 );
 
--- Per partition, the offset of marts.fct_notifications up to which the ledger has noted the days.
+-- Per partition, the offset of marts.fct_notifications up to which the ledger has noted the days,
+-- and the batch of fct_notifications it had reached (kafka_increment: where to look for new rows).
 create table if not exists ops.billing_checked_offsets (
     kafka_topic text not null,
     kafka_partition integer not null,
     checked_offset bigint not null,
+    checked_batch_id bigint not null default 0,
     primary key (kafka_topic, kafka_partition)
 );
+alter table ops.billing_checked_offsets add column if not exists checked_batch_id bigint not null default 0;

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['model_name', 'kafka_topic', 'kafka_partition'], 'unique': true}],
     )
 }}
@@ -18,5 +19,7 @@ select
     cast(null as integer) as kafka_partition,
     cast(null as bigint) as processed_offset,
     cast(null as bigint) as target_offset,
-    cast(null as timestamptz) as processed_at
+    cast(null as timestamptz) as processed_at,
+    cast(null as bigint) as processed_batch_id,
+    cast(null as bigint) as target_batch_id
 where false

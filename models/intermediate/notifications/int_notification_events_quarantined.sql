@@ -3,12 +3,17 @@
         materialized='incremental',
         incremental_strategy='append',
         indexes=[{'columns': ['kafka_topic', 'kafka_partition', 'kafka_offset'], 'unique': true}],
-        pre_hook="{{ kafka_increment_begin(offsets=ref('stg_notifications__kafka_offsets')) }}",
+        pre_hook="{{ kafka_increment_begin(after='fct_notifications') }}",
         post_hook="{{ kafka_increment_end() }}",
         tags=['minutely'],
     )
 }}
--- depends_on: {{ ref('stg_notifications__kafka_offsets') }}
+
+{#- Landed messages the warehouse cannot use, with the reason. Up to where fct_notifications has
+    processed, every offset is either stored there (a valid event's first delivery) or looked at
+    here, so only the few others (invalid events, redeliveries) are typed a second time: the minutely
+    run types each event once, and this model runs next to the rollup instead of competing with
+    fct_notifications for the CPU. #}
 
 with
 
@@ -18,26 +23,68 @@ events as (
 
 ),
 
+notifications as (
+
+    select * from {{ ref('fct_notifications') }}
+
+),
+
 increment as (
 
     {{ kafka_increment('int_notification_events_quarantined') }}
 
 ),
 
+batches as (
+
+    select
+        max(processed_batch_id) as processed_batch_id,
+        max(target_batch_id) as target_batch_id
+
+    from increment
+
+),
+
+offsets_not_stored as (
+
+    select
+        increment.kafka_topic,
+        increment.kafka_partition,
+        new_offsets.kafka_offset
+
+    from increment
+    cross join
+        lateral generate_series(
+            increment.processed_offset, increment.target_offset - 1
+        ) as new_offsets (kafka_offset)
+    where not exists (
+        -- the batches fct_notifications stored since this model's previous run: one index range
+        select 1
+        from notifications
+        where
+            notifications.batch_id > (select batches.processed_batch_id from batches)
+            and notifications.batch_id <= (select batches.target_batch_id from batches)
+            and notifications.kafka_topic = increment.kafka_topic
+            and notifications.kafka_partition = increment.kafka_partition
+            and notifications.kafka_offset = new_offsets.kafka_offset
+    )
+
+),
+
 invalid_events_selected as (
 
     select
-        in_range.kafka_topic,
-        in_range.kafka_partition,
-        in_range.kafka_offset,
-        in_range.kafka_timestamp,
-        in_range.loaded_at,
-        in_range.event_json,
-        in_range.invalid_reason
+        not_stored.kafka_topic,
+        not_stored.kafka_partition,
+        not_stored.kafka_offset,
+        not_stored.kafka_timestamp,
+        not_stored.loaded_at,
+        not_stored.event_json,
+        not_stored.invalid_reason
 
-    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
-    -- from flattening the lateral into a join that may scan every row ever landed
-    from increment
+    -- a primary-key lookup per offset: `offset 0` keeps the planner from flattening the lateral into
+    -- a join that may scan every row ever landed
+    from offsets_not_stored
     cross join
         lateral (
             select
@@ -50,13 +97,12 @@ invalid_events_selected as (
                 events.invalid_reason
             from events
             where
-                events.kafka_topic = increment.kafka_topic
-                and events.kafka_partition = increment.kafka_partition
-                and events.kafka_offset >= increment.processed_offset
-                and events.kafka_offset < increment.target_offset
+                events.kafka_topic = offsets_not_stored.kafka_topic
+                and events.kafka_partition = offsets_not_stored.kafka_partition
+                and events.kafka_offset = offsets_not_stored.kafka_offset
             offset 0  -- noqa: AM09
-        ) as in_range
-    where in_range.invalid_reason is not null
+        ) as not_stored
+    where not_stored.invalid_reason is not null
 
 )
 

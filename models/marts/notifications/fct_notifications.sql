@@ -6,7 +6,7 @@
         indexes=[
             {'columns': ['message_id'], 'unique': true},
             {'columns': ['customer_id', 'event_at']},
-            {'columns': ['kafka_topic', 'kafka_partition', 'kafka_offset'], 'unique': true},
+            {'columns': ['batch_id']},
         ],
         pre_hook="{{ kafka_increment_begin(offsets=ref('stg_notifications__kafka_offsets')) }}",
         post_hook="{{ kafka_increment_end() }}",
@@ -16,7 +16,8 @@
 -- depends_on: {{ ref('stg_notifications__kafka_offsets') }}
 
 {#- One row per message_id: its first valid delivery. A redelivery repeats the event, so within a
-    run the lowest offset wins and across runs the upsert skips ids already stored. #}
+    run the lowest offset wins and across runs the upsert skips ids already stored. batch_id numbers
+    the run that stored the row: the models downstream read new rows by it (kafka_increment). #}
 
 with
 
@@ -44,7 +45,8 @@ new_events as (
         in_range.kafka_topic,
         in_range.kafka_partition,
         in_range.kafka_offset,
-        in_range.loaded_at
+        in_range.loaded_at,
+        increment.target_batch_id as batch_id
 
     -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
     -- from flattening the lateral into a join that may scan every row ever landed
@@ -87,7 +89,8 @@ deduplicated as (
         kafka_topic,
         kafka_partition,
         kafka_offset,
-        loaded_at
+        loaded_at,
+        batch_id
 
     from new_events
     order by message_id asc, kafka_topic asc, kafka_partition asc, kafka_offset asc

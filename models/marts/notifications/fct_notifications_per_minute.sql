@@ -33,29 +33,34 @@ increment as (
 
 ),
 
+batches as (
+
+    select
+        max(processed_batch_id) as processed_batch_id,
+        max(target_batch_id) as target_batch_id
+
+    from increment
+
+),
+
 new_notifications as (
 
     select
-        in_range.customer_id,
-        in_range.channel,
-        in_range.event_at
+        notifications.customer_id,
+        notifications.channel,
+        notifications.event_at
 
-    -- per partition an index range scan on (topic, partition, offset): `offset 0` keeps the planner
-    -- from flattening the lateral into a join that may scan every row ever landed
-    from increment
-    cross join lateral (
-        select
-            notifications.customer_id,
-            notifications.channel,
-            notifications.event_at
-        from notifications
-        where
+    from notifications
+    inner join increment
+        on
             notifications.kafka_topic = increment.kafka_topic
             and notifications.kafka_partition = increment.kafka_partition
             and notifications.kafka_offset >= increment.processed_offset
             and notifications.kafka_offset < increment.target_offset
-        offset 0  -- noqa: AM09
-    ) as in_range
+    -- the batches fct_notifications stored since this model's previous run: one index range
+    where
+        notifications.batch_id > (select batches.processed_batch_id from batches)
+        and notifications.batch_id <= (select batches.target_batch_id from batches)
 
 ),
 
