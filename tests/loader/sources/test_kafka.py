@@ -77,10 +77,13 @@ def _offsets_landed(conn, topic: str) -> list[tuple[int, int, int, int, int]]:
 
 
 def _assert_consistent(conn, topic: str) -> None:
-    """The rows committed are exactly the offsets below each stored next_offset."""
-    stored = _stored_offsets(conn, topic)
-    expected = [(p, n, n, 0, n - 1) for p, n in sorted(stored.items()) if n]
-    assert _offsets_landed(conn, topic) == expected
+    """The rows committed are exactly the offsets below each stored next_offset. Both are read in
+    one snapshot: a loader may still be committing batches."""
+    with conn.transaction():
+        conn.execute("set transaction isolation level repeatable read")
+        stored = _stored_offsets(conn, topic)
+        landed = _offsets_landed(conn, topic)
+    assert landed == [(p, n, n, 0, n - 1) for p, n in sorted(stored.items()) if n]
 
 
 def _assert_each_offset_once(conn, topic: str, ends: dict[int, int]) -> None:
