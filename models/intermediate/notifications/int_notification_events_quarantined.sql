@@ -35,16 +35,6 @@ increment as (
 
 ),
 
-batches as (
-
-    select
-        max(processed_batch_id) as processed_batch_id,
-        max(target_batch_id) as target_batch_id
-
-    from increment
-
-),
-
 offsets_not_stored as (
 
     select
@@ -62,8 +52,8 @@ offsets_not_stored as (
         select 1
         from notifications
         where
-            notifications.batch_id > (select batches.processed_batch_id from batches)
-            and notifications.batch_id <= (select batches.target_batch_id from batches)
+            notifications.batch_id > (select max(this_run.processed_batch_id) from increment as this_run)
+            and notifications.batch_id <= (select max(this_run.target_batch_id) from increment as this_run)
             and notifications.kafka_topic = increment.kafka_topic
             and notifications.kafka_partition = increment.kafka_partition
             and notifications.kafka_offset = new_offsets.kafka_offset

@@ -33,16 +33,6 @@ increment as (
 
 ),
 
-batches as (
-
-    select
-        max(processed_batch_id) as processed_batch_id,
-        max(target_batch_id) as target_batch_id
-
-    from increment
-
-),
-
 new_notifications as (
 
     select
@@ -60,8 +50,8 @@ new_notifications as (
             and notifications.kafka_offset < increment.target_offset
     -- the batches fct_notifications stored since this model's previous run: one index range
     where
-        notifications.batch_id > (select batches.processed_batch_id from batches)
-        and notifications.batch_id <= (select batches.target_batch_id from batches)
+        notifications.batch_id > (select max(this_run.processed_batch_id) from increment as this_run)
+        and notifications.batch_id <= (select max(this_run.target_batch_id) from increment as this_run)
 
 ),
 
