@@ -6,9 +6,9 @@
       post-hook  kafka_increment_end()       processed_offset := target_offset
     Each run is also a batch, numbered per model: a model that reads raw offsets tags its rows with
     target_batch_id, so a model downstream of it finds the new rows in one range of a small index on
-    batch_id (appended to, hence cheap) rather than in an index on every row's offsets. Hooks and model share one transaction, serialised per model by an advisory lock: a
-    failed run changes nothing, and a concurrent run of the model waits, then starts from the first
-    one's results. -#}
+    batch_id (appended to, hence cheap) rather than in an index on every row's offsets. Hooks and
+    model share one transaction, serialised per model by an advisory lock: a failed run changes
+    nothing, and a concurrent run of the model waits, then starts from the first one's results. -#}
 
 {#- Upstream offsets: either `offsets`, a relation with (kafka_topic, kafka_partition, next_offset)
     such as the loader's committed offsets, or `after`, the name of another offset-incremental model
