@@ -41,6 +41,24 @@ def test_late_events_and_redeliveries_across_runs(conn):
     assert conn.execute(ROLLUP + " order by channel").fetchall() == expected
 
 
+def test_a_message_id_reused_by_another_event_is_kept_and_fails_the_build(conn):
+    land_events(conn, [event(message_id="A", event_datetime="2020-02-03T14:00:01Z")])
+    run_warehouse("build", "--quiet")
+    # not a redelivery (which repeats the event): the same id on an event an hour later
+    land_events(conn, [event(message_id="A", event_datetime="2020-02-03T15:00:01Z")])
+    run_warehouse("exec", "--", "dbt", "run", "--quiet", "--select", "tag:minutely")  # as the service runs it
+    assert conn.execute(
+        "select message_id, event_at::text from marts.fct_notifications order by event_at"
+    ).fetchall() == [("A", "2020-02-03 14:00:01+00"), ("A", "2020-02-03 15:00:01+00")]
+    assert conn.execute(ROLLUP + " order by minute_at").fetchall() == [
+        ("whatsapp", "2020-02-03 14:00:00+00", 1),
+        ("whatsapp", "2020-02-03 15:00:00+00", 1),
+    ]
+    checked = run_warehouse("exec", "--", "dbt", "test", "--select", "fct_notifications", check=False)
+    assert checked.returncode != 0
+    assert "FAIL 1 unique_combination_of_columns_fct_notifications_message_id" in checked.stdout
+
+
 def test_one_customer_panel_can_use_indexes_only(conn):
     land_events(conn, [event(message_id=f"M{n}") for n in range(50)])
     run_warehouse("build", "--quiet")

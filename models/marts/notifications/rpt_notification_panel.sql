@@ -89,10 +89,10 @@ counted as (
             and minutes.minute_at >= panel_days.day_starts_at
             and minutes.minute_at < panel_days.day_ends_at
     ) as rolled_up on true
-    -- the customer's events in the raw tail, each message once, minus redeliveries of messages the
-    -- rollup already counted (their first delivery lies below the rollup's offsets)
+    -- the customer's events in the raw tail, each once, minus redeliveries of events the rollup
+    -- already counted (their first delivery lies below the rollup's offsets): fct_notifications' key
     left join lateral (
-        select count(distinct tail_events.message_id) as notification_count
+        select count(distinct row(tail_events.event_at, tail_events.message_id)) as notification_count
         from tail_ranges
         -- per partition a range of the raw (customer_id, topic, partition, offset) index; `offset 0`
         -- keeps the planner from turning it into a scan of all the customer's rows ever landed
@@ -124,7 +124,9 @@ counted as (
                         notifications.kafka_topic = counted_ranges.kafka_topic
                         and notifications.kafka_partition = counted_ranges.kafka_partition
                 where
-                    notifications.message_id = tail_events.message_id
+                    notifications.customer_id = panel_days.customer_id
+                    and notifications.event_at = tail_events.event_at
+                    and notifications.message_id = tail_events.message_id
                     and notifications.kafka_offset < counted_ranges.from_offset
             )
     ) as pending on true
