@@ -67,4 +67,6 @@ rolled_up as (
 
 )
 
+-- in key order, the upsert meets the unique index's pages one after another
 select * from rolled_up
+order by customer_id asc, channel asc, minute_at asc
