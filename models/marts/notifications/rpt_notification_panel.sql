@@ -90,45 +90,53 @@ counted as (
             and minutes.minute_at < panel_days.day_ends_at
     ) as rolled_up on true
     -- the customer's events in the raw tail, each once, minus redeliveries of events the rollup
-    -- already counted (their first delivery lies below the rollup's offsets): fct_notifications' key
-    left join lateral (
-        select count(distinct row(tail_events.event_at, tail_events.message_id)) as notification_count
-        from tail_ranges
-        -- per partition a range of the raw (customer_id, topic, partition, offset) index; `offset 0`
-        -- keeps the planner from turning it into a scan of all the customer's rows ever landed
-        cross join
-            lateral (
-                select
-                    events.message_id,
-                    events.channel,
-                    events.event_at,
-                    events.is_valid
-                from events
-                where
-                    events.customer_id = panel_days.customer_id
-                    and events.kafka_topic = tail_ranges.kafka_topic
-                    and events.kafka_partition = tail_ranges.kafka_partition
-                    and events.kafka_offset >= tail_ranges.from_offset
-                offset 0  -- noqa: AM09
-            ) as tail_events
-        where
-            tail_events.is_valid
-            and tail_events.channel = 'whatsapp'
-            and tail_events.event_at >= panel_days.day_starts_at
-            and tail_events.event_at < panel_days.day_ends_at
-            and not exists (
-                select 1
-                from notifications
-                inner join tail_ranges as counted_ranges
-                    on
-                        notifications.kafka_topic = counted_ranges.kafka_topic
-                        and notifications.kafka_partition = counted_ranges.kafka_partition
-                where
-                    notifications.customer_id = panel_days.customer_id
-                    and notifications.event_at = tail_events.event_at
-                    and notifications.message_id = tail_events.message_id
-                    and notifications.kafka_offset < counted_ranges.from_offset
-            )
+    -- already counted (their first delivery lies below the rollup's offsets), by fct_notifications' key.
+    -- Grouped, not count(distinct (event_at, message_id)): sorting rows costs ~1 ms per 1,000 events.
+    -- (ST05: the lateral reads panel_days, so it cannot be a CTE.)
+    left join lateral (  -- noqa: ST05
+        select count(*) as notification_count
+        from (
+            select
+                tail_events.event_at,
+                tail_events.message_id
+            from tail_ranges
+            -- per partition a range of the raw (customer_id, topic, partition, offset) index; `offset 0`
+            -- keeps the planner from turning it into a scan of all the customer's rows ever landed
+            cross join
+                lateral (
+                    select
+                        events.message_id,
+                        events.channel,
+                        events.event_at,
+                        events.is_valid
+                    from events
+                    where
+                        events.customer_id = panel_days.customer_id
+                        and events.kafka_topic = tail_ranges.kafka_topic
+                        and events.kafka_partition = tail_ranges.kafka_partition
+                        and events.kafka_offset >= tail_ranges.from_offset
+                    offset 0  -- noqa: AM09
+                ) as tail_events
+            where
+                tail_events.is_valid
+                and tail_events.channel = 'whatsapp'
+                and tail_events.event_at >= panel_days.day_starts_at
+                and tail_events.event_at < panel_days.day_ends_at
+                and not exists (
+                    select 1
+                    from notifications
+                    inner join tail_ranges as counted_ranges
+                        on
+                            notifications.kafka_topic = counted_ranges.kafka_topic
+                            and notifications.kafka_partition = counted_ranges.kafka_partition
+                    where
+                        notifications.customer_id = panel_days.customer_id
+                        and notifications.event_at = tail_events.event_at
+                        and notifications.message_id = tail_events.message_id
+                        and notifications.kafka_offset < counted_ranges.from_offset
+                )
+            group by tail_events.event_at, tail_events.message_id
+        ) as tail_notifications
     ) as pending on true
 
 )
