@@ -33,11 +33,14 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
     return psycopg.connect(resolve_dsn(settings), application_name="warehouse-loader", **kwargs)
 
 
-MIGRATIONS = ("sql/raw_schema.sql", "sql/ops_schema.sql")
+MIGRATIONS = ("sql/raw_schema.sql", "sql/ops_schema.sql", "sql/marts_upgrade.sql")
 
 
 def migrate(conn: psycopg.Connection) -> None:
-    """Create the raw and ops schemas and tables if missing (idempotent, safe to run concurrently)."""
+    """Create the raw and ops schemas and tables if missing; upgrade tables dbt built before a change.
+
+    Idempotent and safe to run concurrently (the statements: loader/sql/).
+    """
     with conn.transaction():
         # Serialise concurrent migrations: `create ... if not exists` races on the catalog otherwise.
         conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.raw_schema'))")

@@ -66,8 +66,9 @@ class Session:
     Parsing the project takes seconds here; a run on the parsed manifest starts at once (the
     minutely run: ~1 s instead of several). --vars still apply per command. Model files changed on
     disk are seen after a restart. Commands write no JSON artifacts: the parse wrote the manifest,
-    which does not change, and rewriting it took 0.2 s of every minutely run (the ops tables keep
-    each run's outcome). Not thread-safe, like dbt's runner: one thread invokes.
+    which does not change, and rewriting it took 0.2 s of CPU a minutely run. The ops tables keep
+    each run's outcome instead of run_results.json (so `dbt retry` has nothing to retry from).
+    Not thread-safe, like dbt's runner: one thread invokes.
     """
 
     def __init__(self, settings: Settings) -> None:

@@ -47,10 +47,10 @@ __COMPILED_ROLLUP__
     hypertable.time_column,
     timescale_duration(hypertable.chunk_time_interval, 'chunk_time_interval').sql,
 ) }}
--- @@conflict_columns
+-- @@facts_conflict_columns
+{{ timescale_conflict_columns(facts.config.unique_key, hypertable) }}
+-- @@conflict_columns_without_time
 {{ timescale_conflict_columns(['message_id'], hypertable) }}
--- @@conflict_columns_with_time
-{{ timescale_conflict_columns(['customer_id', 'event_at'], hypertable) }}
 -- @@rollup_create
 {{ timescale_create_continuous_aggregate_sql(rollup_relation, compiled_rollup) }}
 -- @@rollup_settings
@@ -234,9 +234,11 @@ def test_facts_become_a_hypertable_on_event_at_and_the_tail_follows_them(project
         'perform create_hypertable( \'"marts"."fct_notifications"\','
         " by_range('event_at', interval '1 day'), migrate_data => true );"
     ) in flat(project.sql["facts_hypertable"])
-    # an upsert into a hypertable: its conflict target gains the time column unless the key holds it
-    assert project.sql["conflict_columns"] == "['message_id', 'event_at']"
-    assert project.sql["conflict_columns_with_time"] == "['customer_id', 'event_at']"
+    # it upserts (ON CONFLICT checks the one chunk a row goes to) on its key, which holds event_at as a
+    # hypertable's unique index must; a key without the time column would gain it
+    assert facts["config"]["incremental_strategy"] == "upsert"
+    assert project.sql["facts_conflict_columns"] == "['customer_id', 'event_at', 'message_id']"
+    assert project.sql["conflict_columns_without_time"] == "['message_id', 'event_at']"
     # the real-time rollup covers what fct_notifications processed: the raw tail starts there
     tail = project.compiled_model("intermediate/notifications/int_notification_tail_ranges.sql")
     assert "where model_name = 'fct_notifications'\n" in tail

@@ -16,6 +16,25 @@ def test_migrate_is_idempotent(warehouse, conn):
     assert {"invoices", "loaded_files", "notification_events", "kafka_offsets"} <= tables
 
 
+def test_migrate_gives_a_fct_notifications_built_before_the_event_key_its_index(warehouse, conn):
+    conn.execute(
+        "create schema if not exists marts;"
+        " create table marts.fct_notifications (message_id text, customer_id bigint, event_at timestamptz,"
+        " batch_id bigint);"
+        " create unique index on marts.fct_notifications (message_id);"
+        " create index on marts.fct_notifications (customer_id, event_at);"
+        " create index on marts.fct_notifications (batch_id);"
+        " insert into marts.fct_notifications values ('A', 1, '2020-02-03T14:00:01Z', 1)"
+    )
+    db.migrate(conn)
+    db.migrate(conn)
+    indexes = conn.execute(
+        "select indisunique, pg_get_indexdef(indexrelid) like '%(customer_id, event_at, message_id)'"
+        " from pg_index where indrelid = 'marts.fct_notifications'::regclass order by 1, 2"
+    ).fetchall()
+    assert indexes == [(False, False), (True, True)]  # batch_id's, and the key's in place of two
+
+
 def test_bi_reader_reads_marts_and_nothing_else(warehouse, conn):
     db.ensure_bi_reader(conn, password="s3cret'quote")  # a quote must not break the statement
     run_warehouse("load", "invoices", PROJECT_DIR / "data" / "invoices" / "invoices.csv")

@@ -91,7 +91,7 @@ counted as (
     ) as rolled_up on true
     -- the customer's events in the raw tail, each once, minus redeliveries of events the rollup
     -- already counted (their first delivery lies below the rollup's offsets), by fct_notifications' key.
-    -- Grouped, not count(distinct (event_at, message_id)): sorting rows costs ~1 ms per 1,000 events.
+    -- Grouped: count(distinct (event_at, message_id)) sorts records, ~1 ms per 1,000 events.
     -- (ST05: the lateral reads panel_days, so it cannot be a CTE.)
     left join lateral (  -- noqa: ST05
         select count(*) as notification_count

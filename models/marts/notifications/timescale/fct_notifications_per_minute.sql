@@ -12,8 +12,8 @@
 
 {#- The per-minute rollup on the timescale target: a real-time TimescaleDB continuous aggregate with
     the name and columns of the offset-incremental model one folder up, which the other targets
-    build. fct_notifications is a hypertable on event_at there and holds each message_id once, so
-    count(*) counts each message once. The refresh policy materializes closed minutes; the minutes
+    build. fct_notifications is a hypertable on event_at there and holds each event once, so
+    count(*) counts each event once. The refresh policy materializes closed minutes; the minutes
     above its watermark are aggregated from fct_notifications at query time, so the rollup always
     covers what fct_notifications holds (macros/timescale/continuous_aggregate.sql). With var
     billing_date set (`warehouse bill`) the post-hook also refreshes that day, late events included.
