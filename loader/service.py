@@ -67,7 +67,7 @@ class Service:
     def run(self) -> int:
         with db.connect(self._settings) as conn:
             db.migrate(conn)
-            db.ensure_bi_reader(conn, self._settings.bi_reader_password)
+            db.ensure_bi_reader(conn, db.bi_reader_password(self._settings))
         log.info(
             "service starting: topic %s, dbt %s every %g s, billing %g s after a day closes",
             self._topic,

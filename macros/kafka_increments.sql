@@ -7,7 +7,7 @@
     Each run is also a batch, numbered per model: a model that reads raw offsets tags its rows with
     target_batch_id, so a model downstream of it finds the new rows in one range of a small index on
     batch_id (appended to, hence cheap) rather than in an index on every row's offsets. Hooks and
-    model share one transaction, serialised per model by an advisory lock: a failed run changes
+    model share one transaction, serialised per model by a pipeline lock: a failed run changes
     nothing, and a concurrent run of the model waits, then starts from the first one's results. -#}
 
 {#- Upstream offsets: either `offsets`, a relation with (kafka_topic, kafka_partition, next_offset)
@@ -32,7 +32,7 @@
         {%- endset -%}
     {%- endif -%}
     -- one run of the model at a time: the statements below read the state the previous run committed
-    select pg_advisory_xact_lock(hashtext('kafka_increment:' || {{ model }}));
+    {{ pipeline_lock('kafka_increment:' ~ this.identifier) }};
     {%- if not is_incremental() %}
     -- a first build or a full refresh starts over from offset 0 (and from the upstream's first batch);
     -- the batches of a model reading raw offsets keep their numbers growing for the models after it
