@@ -61,6 +61,15 @@ def reader_dsn(settings: Settings) -> str:
     return parts._replace(netloc=f"{credentials}@{host}").geturl()
 
 
+def without_password(dsn: str) -> str:
+    """The DSN to show in logs."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()
+
+
 # The pipeline's mutexes: row locks (held to the end of the transaction) on a table only the pipeline
 # can reach, so a reader cannot take or hold them as it could advisory locks (macros/pipeline_lock.sql
 # takes the same locks in dbt).
@@ -142,16 +151,19 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
 
     dbt grants SELECT on every mart it builds (`+grants` in dbt_project.yml); this creates the role
     and the schema usage, and takes from every role but the pipeline's the database's temporary
-    tables, advisory locks and large objects. It can log in only with a password (BI_READER_PASSWORD,
-    on the embedded server a generated one: `bi_reader_password`).
+    tables, advisory locks and large objects. It logs in with a password only (BI_READER_PASSWORD,
+    on the embedded server a generated one: `bi_reader_password`); without one a new role cannot log
+    in and an existing one keeps the password it has.
     """
     role = sql.Identifier(BI_READER_ROLE)
-    login = sql.SQL("login password {}").format(sql.Literal(password)) if password else sql.SQL("nologin")
     with conn.transaction():
         lock(conn, "warehouse.bi_reader")
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_READER_ROLE,)).fetchone()
-        verb = sql.SQL("alter") if exists else sql.SQL("create")
-        conn.execute(sql.SQL("{} role {} {}").format(verb, role, login))
+        if password:
+            verb = sql.SQL("alter") if exists else sql.SQL("create")
+            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
+        elif not exists:
+            conn.execute(sql.SQL("create role {} nologin").format(role))
         for name, value in _READER_SETTINGS.items():
             conn.execute(
                 sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))

@@ -88,9 +88,11 @@ def test_reader_dsn_without_a_password_says_so(warehouse, monkeypatch):
     ],
 )
 def test_bi_reader_cannot_make_anything_or_take_a_lock(warehouse, statement):
-    with psycopg.connect(db.reader_dsn(warehouse), autocommit=True) as reader:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            reader.execute(statement)
+    with (
+        psycopg.connect(db.reader_dsn(warehouse), autocommit=True) as reader,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        reader.execute(statement)
 
 
 def test_bi_reader_sessions_cannot_idle_in_a_transaction(warehouse):
