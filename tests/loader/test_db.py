@@ -36,6 +36,25 @@ def test_migrate_gives_a_fct_notifications_built_before_the_event_key_its_index(
     assert indexes == [(False, False), (True, True)]  # batch_id's, and the key's in place of two
 
 
+def test_migrate_moves_the_quarantine_built_in_intermediate_to_marts_with_its_offsets(warehouse, conn):
+    conn.execute(
+        "create schema if not exists intermediate;"
+        " create table intermediate.int_notification_events_quarantined (kafka_offset bigint);"
+        " insert into intermediate.int_notification_events_quarantined values (7);"
+        " create table intermediate.int_kafka_offsets_processed (model_name text, processed_offset bigint);"
+        " insert into intermediate.int_kafka_offsets_processed values"
+        " ('int_notification_events_quarantined', 8), ('fct_notifications', 9)"
+    )
+    db.migrate(conn)
+    db.migrate(conn)
+    assert conn.execute("select * from marts.fct_notification_events_quarantined").fetchall() == [(7,)]
+    assert conn.execute(
+        "select to_regclass('intermediate.int_notification_events_quarantined')"
+    ).fetchone() == (None,)
+    offsets = conn.execute("select * from intermediate.int_kafka_offsets_processed order by 1").fetchall()
+    assert offsets == [("fct_notification_events_quarantined", 8), ("fct_notifications", 9)]
+
+
 def test_bi_reader_reads_marts_and_nothing_else(warehouse, conn):
     db.ensure_bi_reader(conn, password="s3cret'quote")  # a quote must not break the statement
     run_warehouse("load", "invoices", PROJECT_DIR / "data" / "invoices" / "invoices.csv")
