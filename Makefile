@@ -39,7 +39,14 @@ dbt-test: install
 		models/marts/notifications/timescale
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 
+# The live TimescaleDB tests (tests/deployment/test_timescale_live.py) run only with a server to run on;
+# the skip reasons are also in pytest's summary (-ra).
 pytest: install
+	@if [ -n "$$WAREHOUSE_TEST_TIMESCALE_DSN" ]; then \
+		echo "TimescaleDB tests: run against WAREHOUSE_TEST_TIMESCALE_DSN"; \
+	else \
+		echo "TimescaleDB tests: skipped, WAREHOUSE_TEST_TIMESCALE_DSN is not set (a TimescaleDB superuser URL)"; \
+	fi
 	$(BIN)/pytest
 
 # -m: the scripts import bench.common from the project root

@@ -90,6 +90,9 @@ def warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     with scratch_database() as dsn:
         monkeypatch.setenv("WAREHOUSE_DSN", dsn)
         monkeypatch.setenv("WAREHOUSE_DBT_TARGET", "timescale")
+        # The scenarios replay February 2020: a retention of 90 days by event time would drop them as
+        # soon as the policy exists (TimescaleDB runs a new policy at once).
+        monkeypatch.setenv("DETAIL_RETENTION_DAYS", "36500")
         settings = Settings.from_env()
         with db.connect(settings) as conn:
             db.migrate(conn, timescale=True)
@@ -206,59 +209,109 @@ def test_the_rollup_is_the_facts_counted_per_minute(conn):
     ).fetchone() == (2,)
 
 
-def test_compression_and_retention_jobs_run_and_change_no_figure(conn):
-    """The raw hypertable's compression and retention policies run (`call run_job`) on rows landed 4
-    and 40 days ago; the panel, the rollup and the bills stay as they were."""
+FIGURES = (
+    "select (select array_agg((customer_id, panel_date, whatsapp_notifications)::text order by 1)"
+    "  from marts.rpt_notification_panel where whatsapp_notifications > 0),"
+    " (select array_agg((customer_id, minute_at, notification_count)::text order by 1)"
+    "  from marts.fct_notifications_per_minute),"
+    " (select array_agg((billing_date, customer_id, whatsapp_notifications, amount_brl)::text order by 1)"
+    "  from marts.rpt_notification_billing)"
+)
+
+
+def day_ago(conn: psycopg.Connection, days: int) -> str:
+    (day,) = conn.execute("select (current_date - %s)::text", (days,)).fetchone()
+    return day
+
+
+def test_raw_compression_and_retention_jobs_run_and_change_no_figure(conn):
+    """The raw hypertable's policies run (`call run_job`) on rows landed 4 and 40 days ago: those
+    compressed, these dropped with their chunk; the panel, the rollup and the bills stay."""
     land_events(
         conn, [event(message_id=f"M{n}", event_datetime=f"2020-02-03T14:{n:02d}:00Z") for n in range(20)]
     )
-    land_events(
-        conn,
-        [
-            event(
-                message_id=f"S{n}", customer_id=2, customer_name="Beta", event_datetime="2020-02-03T15:00:00Z"
-            )
-            for n in range(5)
-        ],
-        partition=1,
+    beta = [
+        event(message_id=f"S{n}", customer_id=2, customer_name="Beta", event_datetime="2020-02-03T15:00:00Z")
+        for n in range(5)
+    ]
+    land_events(conn, beta, partition=1)
+    # as if landed 40 and 4 days ago (loaded_at is the hypertable's time column: rows move by
+    # delete and insert, TimescaleDB does not move them between chunks)
+    conn.execute(
+        "with landed as (delete from raw.notification_events returning *)"
+        " insert into raw.notification_events select kafka_topic, kafka_partition, kafka_offset,"
+        " kafka_timestamp, kafka_key, payload, now() - case kafka_partition when 0 then interval '40 days'"
+        " else interval '4 days' end from landed"
     )
     run_warehouse("build", "--quiet")
     run_warehouse("bill", "--date", "2020-02-03")
-    # as if landed 40 and 4 days ago (loaded_at is the hypertable's time column)
-    conn.execute(
-        "update raw.notification_events set loaded_at = now() - case kafka_partition"
-        " when 0 then interval '40 days' else interval '4 days' end"
-    )
-    figures = (
-        "select (select array_agg((customer_id, panel_date, whatsapp_notifications)::text order by 1)"
-        "  from marts.rpt_notification_panel),"
-        " (select array_agg((customer_id, minute_at, notification_count)::text order by 1)"
-        "  from marts.fct_notifications_per_minute),"
-        " (select array_agg((customer_id, whatsapp_notifications, amount_brl)::text order by 1)"
-        "  from marts.rpt_notification_billing)"
-    )
-    before = conn.execute(figures).fetchone()
+    before = conn.execute(FIGURES).fetchone()
     assert before[0] == ["(2,2020-02-03,5)", "(7494212,2020-02-03,20)"]
 
-    compression = job_id(conn, "policy_compression", "raw", "notification_events")
-    retention = job_id(conn, "policy_retention", "raw", "notification_events")
-    conn.execute("call run_job(%s)", (compression,))
-    raw_chunks = chunks(conn, "raw", "notification_events")
-    assert [is_compressed for _, is_compressed in raw_chunks] == [True, True]
-    conn.execute("call run_job(%s)", (retention,))
+    conn.execute("call run_job(%s)", (job_id(conn, "policy_compression", "raw", "notification_events"),))
+    assert [is_compressed for _, is_compressed in chunks(conn, "raw", "notification_events")] == [True, True]
+    conn.execute("call run_job(%s)", (job_id(conn, "policy_retention", "raw", "notification_events"),))
     assert len(chunks(conn, "raw", "notification_events")) == 1  # the 40-day-old chunk is gone
     assert conn.execute("select count(*) from raw.notification_events").fetchone() == (5,)
+    assert conn.execute(FIGURES).fetchone() == before
 
-    # new events after the drop: the models read by offsets, the old rows are not missed
+    # the models go on by offsets: a new event counts, nothing old is missed or counted again
     land_events(conn, [event(message_id="NEW", event_datetime="2020-02-03T16:00:00Z")])
     minutely()
     run_warehouse("bill", "--date", "2020-02-03")
-    after = conn.execute(figures).fetchone()
+    after = conn.execute(FIGURES).fetchone()
     assert after[0] == ["(2,2020-02-03,5)", "(7494212,2020-02-03,21)"]
-    assert conn.execute(
-        "select whatsapp_notifications from marts.rpt_notification_billing where customer_id = 7494212"
-    ).fetchone() == (21,)
     assert conn.execute(ROLLUP_MINUS_FACTS).fetchall() == []
+
+
+def test_detail_retention_drops_fct_chunks_and_the_rollup_and_bills_keep_them(conn, monkeypatch):
+    """fct_notifications' retention (DETAIL_RETENTION_DAYS) drops the chunks of event days past it:
+    the continuous aggregate keeps their minutes (no refresh reaches them, billing's neither) and
+    the bills stay. Its compression compresses older days, and a late event still lands in one."""
+    old_day, recent_day = day_ago(conn, 95), day_ago(conn, 10)
+    land_events(conn, [event(message_id=f"O{n}", event_datetime=f"{old_day}T10:00:00Z") for n in range(3)])
+    land_events(conn, [event(message_id=f"R{n}", event_datetime=f"{recent_day}T10:00:00Z") for n in range(2)])
+    run_warehouse("build", "--quiet")
+    run_warehouse("bill", "--date", old_day)
+    before = conn.execute(FIGURES).fetchone()
+    assert before[0] == [f"(7494212,{old_day},3)", f"(7494212,{recent_day},2)"]
+    assert before[2] == [f"({old_day},7494212,3,0.12)"]
+
+    monkeypatch.setenv("DETAIL_RETENTION_DAYS", "90")
+    run_warehouse("build", "--quiet", "--select", "fct_notifications")  # the hook replaces the policy
+    retention = job_id(conn, "policy_retention", "marts", "fct_notifications")
+    assert conn.execute("select config ->> 'drop_after' from timescaledb_information.jobs where job_id = %s",
+                        (retention,)).fetchone() == ("90 days",)  # fmt: skip
+    conn.execute("call run_job(%s)", (retention,))
+    assert conn.execute("select message_id from marts.fct_notifications order by 1").fetchall() == [
+        ("R0",),
+        ("R1",),
+    ]
+    assert conn.execute(FIGURES).fetchone() == before
+    run_warehouse("bill", "--date", old_day)  # a re-bill of the expired day does not refresh it
+    assert conn.execute(FIGURES).fetchone() == before
+
+    conn.execute("call run_job(%s)", (job_id(conn, "policy_compression", "marts", "fct_notifications"),))
+    assert chunks(conn, "marts", "fct_notifications")[0][1] is True  # the recent day's, 10 days old
+    land_events(conn, [event(message_id="LATE", event_datetime=f"{recent_day}T11:00:00Z")])
+    minutely()
+    run_warehouse("bill", "--date", recent_day)
+    assert conn.execute(
+        "select whatsapp_notifications from marts.rpt_notification_billing where billing_date = %s",
+        (recent_day,),
+    ).fetchone() == (3,)
+    assert conn.execute(FIGURES).fetchone()[1] == [
+        f'(7494212,"{old_day} 10:00:00+00",3)',
+        f'(7494212,"{recent_day} 10:00:00+00",2)',
+        f'(7494212,"{recent_day} 11:00:00+00",1)',
+    ]
+
+
+def stored(conn: psycopg.Connection) -> int:
+    try:
+        return conn.execute("select count(*) from marts.fct_notifications").fetchone()[0]
+    except psycopg.errors.UndefinedTable:  # before the service's first run
+        return 0
 
 
 def test_service_started_under_load_stops_on_sigterm_with_every_offset_landed_once(
@@ -281,11 +334,7 @@ def test_service_started_under_load_stops_on_sigterm_with_every_offset_landed_on
         log=tmp_path / "generate.log",
     )
     try:
-        wait_for(
-            lambda: conn.execute("select count(*) >= 20000 from marts.fct_notifications").fetchone()[0],
-            "the backlog in fct_notifications",
-            timeout_s=120,
-        )
+        wait_for(lambda: stored(conn) >= 20_000, "the backlog in fct_notifications", timeout_s=180)
         assert producer.poll() is None, "the generator should still be producing"
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=60) == 0, log.read_text()
