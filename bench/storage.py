@@ -69,19 +69,29 @@ def timescale_warehouse(server_dsn: str) -> Iterator[None]:
 
 def relation_size(conn: psycopg.Connection, relation: str) -> Size:
     """Heap (with TOAST) and index bytes of a table, its partitions or its chunks."""
-    hypertable = conn.execute(
-        "select to_regclass('timescaledb_information.hypertables') is not null"
-        " and exists (select from timescaledb_information.hypertables"
-        " where format('%%I.%%I', hypertable_schema, hypertable_name)::regclass = %s::regclass)",
-        (relation,),
-    ).fetchone()
-    if hypertable and hypertable[0]:
-        query = "select table_bytes + toast_bytes, index_bytes from hypertable_detailed_size(%s)"
+    row = conn.execute("select to_regclass('timescaledb_information.hypertables')").fetchone()
+    hypertable = (
+        row is not None
+        and row[0] is not None
+        and conn.execute(
+            "select exists (select from timescaledb_information.hypertables"
+            " where format('%%I.%%I', hypertable_schema, hypertable_name)::regclass = %s::regclass)",
+            (relation,),
+        ).fetchone()
+        == (True,)
+    )
+    if hypertable:
+        query = "select table_bytes + toast_bytes, index_bytes from hypertable_detailed_size(%(relation)s)"
     else:
-        query = "select sum(pg_table_size(relid)), sum(pg_indexes_size(relid)) from pg_partition_tree(%s)"
-    row = conn.execute(query, (relation,)).fetchone()
-    assert row is not None
-    return Size(int(row[0] or 0), int(row[1] or 0))
+        # the table and its partitions (pg_partition_tree has no row for a plain table)
+        query = (
+            "select sum(pg_table_size(relid)), sum(pg_indexes_size(relid))"
+            " from (select relid from pg_partition_tree(%(relation)s) union select %(relation)s::regclass)"
+            " as tree (relid)"
+        )
+    sizes = conn.execute(query, {"relation": relation}).fetchone()
+    assert sizes is not None
+    return Size(int(sizes[0] or 0), int(sizes[1] or 0))
 
 
 def rollup_relation(conn: psycopg.Connection) -> str:
@@ -131,7 +141,7 @@ def load_and_build(events: int) -> None:
         for first in range(0, events, BATCH):
             land(settings, first, min(BATCH, events - first), starts_at, "864 microseconds")
     with timed("build the minutely models"):
-        warehouse("build", "--quiet", "--select", "+tag:minutely")
+        warehouse("build", "--quiet", "--select", "+tag:minutely", "+fct_notifications_per_minute")
 
 
 def compress_all() -> None:
