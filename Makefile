@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
+	$(BIN)/python -m bench.storage
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
