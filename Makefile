@@ -40,7 +40,14 @@ dbt-test: install
 		models/marts/notifications/timescale
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 
+# The live TimescaleDB tests (tests/deployment/test_timescale_live.py) run only with a server to run on;
+# the skip reasons are also in pytest's summary (-ra).
 pytest: install
+	@if [ -n "$$WAREHOUSE_TEST_TIMESCALE_DSN" ]; then \
+		echo "TimescaleDB tests: run against WAREHOUSE_TEST_TIMESCALE_DSN"; \
+	else \
+		echo "TimescaleDB tests: skipped, WAREHOUSE_TEST_TIMESCALE_DSN is not set (a TimescaleDB superuser URL)"; \
+	fi
 	$(BIN)/pytest
 
 # -m: the scripts import bench.common from the project root
@@ -50,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
+	$(BIN)/python -m bench.storage
 
 # dbt docs of the demo's warehouse (`make demo` first for a catalog with data) on http://127.0.0.1:8081
 docs: install

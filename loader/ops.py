@@ -93,7 +93,7 @@ with
 rolled_up as (
     select kafka_topic, kafka_partition, processed_offset, processed_batch_id
     from intermediate.int_kafka_offsets_processed
-    where model_name = 'fct_notifications_per_minute'
+    where model_name = %(rollup_offsets_model)s
 ),
 ranges as (
     select
@@ -147,7 +147,14 @@ _BILLED_AT = """(
     )"""
 
 
-def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
+def rollup_offsets_model(dbt_target: str) -> str:
+    """The model whose processed offsets the per-minute rollup covers (the dbt macro
+    notification_rollup_offsets_model): on TimescaleDB the rollup is a real-time continuous aggregate
+    of fct_notifications, so it covers what fct_notifications processed."""
+    return "fct_notifications" if dbt_target == "timescale" else "fct_notifications_per_minute"
+
+
+def note_changed_days(conn: psycopg.Connection, timezone: str, dbt_target: str) -> int:
     """Note in the ledger the days of the WhatsApp notifications rolled up since last time; returns
     how many days changed. A day new to the ledger counts as billed when the billing history has it
     (billed before the service ran, by `warehouse bill`)."""
@@ -156,7 +163,10 @@ def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
     with conn.transaction():
         # One ledger writer at a time (a second service would otherwise note the same offsets twice).
         db.lock(conn, "warehouse.billing_ledger")
-        row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at), {"timezone": timezone}).fetchone()
+        row = conn.execute(
+            _CHANGED_DAYS.format(billed_at=billed_at),
+            {"timezone": timezone, "rollup_offsets_model": rollup_offsets_model(dbt_target)},
+        ).fetchone()
     return int(row[0]) if row else 0
 
 

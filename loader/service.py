@@ -38,6 +38,8 @@ log = logging.getLogger("warehouse.service")
 # panel), so the service works on a database dbt has never built.
 DEPLOY_EXTRA = ("+rpt_notification_panel",)
 JOIN_TIMEOUT_S = 120.0
+# How often the daily partitions are maintained (created ahead, expired ones dropped).
+PARTITION_MAINTENANCE_INTERVAL_S = 3600.0
 # What stops the loader for good: logged without a traceback, and the service exits 1.
 LOADER_ERRORS = (kafka_source.LoaderError, KafkaError, psycopg.OperationalError, db.WarehouseNotRunning)
 
@@ -61,12 +63,13 @@ class Service:
         self._last_run: LastRun | None = None
         self._skipped_ticks = 0
         self._deployed = False
+        self._partitions_maintained_at: float | None = None
         self._watermark: datetime | None = None
         self._timezone = str(dbt.project_var("notification_day_timezone"))
 
     def run(self) -> int:
         with db.connect(self._settings) as conn:
-            db.migrate(conn)
+            db.migrate(conn, timescale=self._settings.is_timescale)
             db.ensure_bi_reader(conn, db.bi_reader_password(self._settings))
         log.info(
             "service starting: topic %s, dbt %s every %g s, billing %g s after a day closes",
@@ -161,7 +164,13 @@ class Service:
                 conn.close()
 
     def _tick(self, session: dbt.Session, conn: psycopg.Connection) -> None:
-        """One minutely run (until one succeeds, it also deploys the views), then billing."""
+        """One minutely run (until one succeeds, it also deploys the views), then billing; every
+        hour first the daily partitions (on this thread: never beside a dbt run)."""
+        maintained_at = self._partitions_maintained_at
+        if maintained_at is None or time.monotonic() - maintained_at >= PARTITION_MAINTENANCE_INTERVAL_S:
+            for partition in db.maintain_partitions(conn, self._settings):
+                log.info("dropped %s: older than its retention", partition)
+            self._partitions_maintained_at = time.monotonic()
         selection = self._config.minutely_select.split()
         kind = "minutely"
         if not self._deployed:
@@ -179,7 +188,7 @@ class Service:
 
     def _bill(self, session: dbt.Session, conn: psycopg.Connection) -> None:
         """Bill the days closed for the grace period; re-bill billed days whose figures changed."""
-        ops.note_changed_days(conn, self._timezone)
+        ops.note_changed_days(conn, self._timezone, self._settings.dbt_target)
         self._watermark, watermark_date = ops.watermark(conn)
         if watermark_date is None:
             return

@@ -24,8 +24,10 @@ def up(settings: Settings) -> int:
         server_dsn = embedded.start(settings.home)
         log.info("embedded PostgreSQL running: %s", db.without_password(server_dsn))
     with db.connect(settings) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         db.ensure_bi_reader(conn, db.bi_reader_password(settings))
+        for partition in db.maintain_partitions(conn, settings):
+            log.info("dropped %s: older than its retention", partition)
     log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)

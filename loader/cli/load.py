@@ -28,7 +28,7 @@ def load_files(settings: Settings, paths: Sequence[Path], load: Callable[..., Fi
     """Each file in its own transaction: a refused file is reported and the others still load."""
     failures = 0
     with db.connect(settings) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         for path in paths:
             try:
                 print(load(conn, path).describe())
@@ -53,7 +53,7 @@ def load_kafka(
     max_messages: int | None = None,
 ) -> int:
     with db.connect(settings) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
     stop = stop_on_signals()
     bar = ProgressBar() if until_idle is not None and sys.stderr.isatty() else None
     if bar is not None:
