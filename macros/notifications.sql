@@ -34,3 +34,17 @@
 {% macro sql_literal(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- Longest accepted value of a notification field that is part of a unique key, in characters
+    (4 bytes at most each, well within the 2,704 bytes of a btree entry). -#}
+{% macro notification_max_length(field) -%}
+    {{ return({'message_id': 255, 'channel': 64}[field]) }}
+{%- endmacro %}
+
+{#- A regular expression for the documented event_datetime form, with the year as `year_pattern`:
+    YYYY-MM-DD, T or a space, HH:MM with optional :SS and a fraction of 1 to 9 digits, then Z or an offset
+    +HH:MM, +HHMM or +HH (or -). PostgreSQL reads far more (BC, zone names, stray characters
+    inside the fields), so this comes before its parser. -#}
+{% macro notification_timestamp_pattern(year_pattern) -%}
+    ^{{ year_pattern }}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$
+{%- endmacro %}
