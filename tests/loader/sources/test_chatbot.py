@@ -91,7 +91,7 @@ def _array(*elements: str) -> bytes:
         ("hour=13.json", _array(GOOD, GOOD + ","), ": element [2]: not valid JSON"),
         ("hour=13.json", _array(GOOD + " " + GOOD), ": after element [0]: expected ',' or ']' (line 1"),
         ("hour=13.json", _array(GOOD) + b" []", ": data after the end of the array"),
-        ("hour=13.json", _array(GOOD, "5"), ": element [1]: expected an object, found int"),
+        ("hour=13.json", _array(GOOD, "5"), ": element [1]: expected an object, found 5"),
         ("hour=13.json", _array(_element(customer=...)), ': element [0]: missing "customer"'),
         ("hour=13.json", _array(_element(content=...)), ': element [0]: missing "content"'),
         ("hour=13.json", _array(_element(session="  ")), ': element [0]: "session" must be a non-empty'),
