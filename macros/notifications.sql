@@ -38,7 +38,7 @@
 {#- Longest accepted value of a notification field that is part of a unique key, in characters
     (4 bytes at most each, well within the 2,704 bytes of a btree entry). -#}
 {% macro notification_max_length(field) -%}
-    {{ return({'message_id': 255, 'channel': 64}[field]) }}
+    {{ return({'message_id': 200, 'channel': 64}[field]) }}
 {%- endmacro %}
 
 {#- A regular expression for the documented event_datetime form, with the year as `year_pattern`:

@@ -80,7 +80,7 @@ create table if not exists raw.kafka_offsets (
 -- is a whole number from 0 to 999999999999999999: 1007, 1007.0 and 1.007e3 are the same number (as
 -- JSON Schema's integer), "1007" is not. Staging types customer_id with this very function, so the
 -- expression index below serves the panel's per-customer read of the raw tail the rollup has not
--- processed. The index is rebuilt when the body changes (stored entries were computed by the old one).
+-- processed. The index is rebuilt when the body changes (its entries were computed by the old one).
 do $migration$
 declare
     old_body text := (
@@ -100,8 +100,10 @@ begin
     $$;
     if old_body is distinct from (
         select prosrc from pg_proc where oid = to_regprocedure('raw.notification_customer_id(jsonb)')
-    ) and to_regclass('raw.notification_events_customer_idx') is not null then
-        reindex index raw.notification_events_customer_idx;
+    ) then
+        -- dropped, not reindexed: the session's cached index expression still holds the old body;
+        -- the statement below creates the index anew
+        drop index if exists raw.notification_events_customer_idx;
     end if;
 end
 $migration$;
