@@ -8,7 +8,7 @@ from tests.conftest import run_warehouse
 from tests.notifications_helpers import event, land_events
 
 QUARANTINED = (
-    "select kafka_offset, invalid_reason from intermediate.int_notification_events_quarantined order by 1"
+    "select kafka_offset, invalid_reason from marts.fct_notification_events_quarantined order by 1"
 )
 STORED = "select customer_id, message_id from marts.fct_notifications order by message_id"
 

@@ -238,7 +238,7 @@ def test_any_input_is_refused_cleanly_or_built(warehouse, tmp_path):
             " where not exists (select from marts.fct_notifications as stored"
             "   where (stored.customer_id, stored.event_at, stored.message_id)"
             "     = (events.customer_id, events.event_at, events.message_id))"
-            " and not exists (select from intermediate.int_notification_events_quarantined as quarantined"
+            " and not exists (select from marts.fct_notification_events_quarantined as quarantined"
             "   where (quarantined.kafka_partition, quarantined.kafka_offset)"
             "     = (events.kafka_partition, events.kafka_offset))"
         ).fetchone()[0]
