@@ -62,19 +62,24 @@ fields_typed as (
         from (
             select
                 -- strings only: ->> would turn a number or an object into its JSON text
-                case when jsonb_typeof(source.payload -> 'message_id') = 'string'
+                case
+                    when jsonb_typeof(source.payload -> 'message_id') = 'string'
                         then btrim(source.payload ->> 'message_id')
                 end as message_id_text,
-                case when jsonb_typeof(source.payload -> 'customer_name') = 'string'
+                case
+                    when jsonb_typeof(source.payload -> 'customer_name') = 'string'
                         then btrim(source.payload ->> 'customer_name')
                 end as customer_name_text,
-                case when jsonb_typeof(source.payload -> 'channel') = 'string'
+                case
+                    when jsonb_typeof(source.payload -> 'channel') = 'string'
                         then {{ normalize_channel("source.payload ->> 'channel'") }}
                 end as channel_text,
-                case when jsonb_typeof(source.payload -> 'payload') = 'string'
+                case
+                    when jsonb_typeof(source.payload -> 'payload') = 'string'
                         then source.payload ->> 'payload'
                 end as payload,
-                case when jsonb_typeof(source.payload -> 'event_datetime') = 'string'
+                case
+                    when jsonb_typeof(source.payload -> 'event_datetime') = 'string'
                         then source.payload ->> 'event_datetime'
                 end as event_datetime
         ) as extracted
