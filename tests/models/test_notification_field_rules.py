@@ -7,9 +7,7 @@ from __future__ import annotations
 from tests.conftest import run_warehouse
 from tests.notifications_helpers import event, land_events
 
-QUARANTINED = (
-    "select kafka_offset, invalid_reason from marts.fct_notification_events_quarantined order by 1"
-)
+QUARANTINED = "select kafka_offset, invalid_reason from marts.fct_notification_events_quarantined order by 1"
 STORED = "select customer_id, message_id from marts.fct_notifications order by message_id"
 
 
