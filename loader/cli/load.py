@@ -35,6 +35,12 @@ def load_files(settings: Settings, paths: Sequence[Path], load: Callable[..., Fi
             except (InputError, OSError) as error:
                 failures += 1
                 print(f"error: {error}", file=sys.stderr)
+            except psycopg.DataError as error:
+                # The loaders check what PostgreSQL stores; should one miss a case, it is this file's
+                # error (rolled back), not the end of the command.
+                failures += 1
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                print(f"error: {path}: PostgreSQL refused a value: {reason}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -39,6 +39,29 @@ def test_migrate_gives_a_fct_notifications_built_before_the_event_key_its_index(
     assert indexes == [(False, False), (True, True)]  # batch_id's, and the key's in place of two
 
 
+def test_a_changed_customer_id_rule_rebuilds_the_raw_index(warehouse, conn):
+    # the rule before: any string of digits, "1005" included
+    conn.execute(
+        "create or replace function raw.notification_customer_id(payload jsonb) returns bigint"
+        " language sql immutable parallel safe as $$ select case when payload ->> 'customer_id' ~ '^[0-9]+$'"
+        " and length(payload ->> 'customer_id') <= 18 then cast(payload ->> 'customer_id' as bigint) end $$;"
+        " reindex index raw.notification_events_customer_idx"
+    )
+    conn.execute(
+        "insert into raw.notification_events (kafka_topic, kafka_partition, kafka_offset, payload)"
+        """ values ('t', 0, 0, '{"customer_id": "1005"}'), ('t', 0, 1, '{"customer_id": 1005}')"""
+    )
+    db.migrate(conn)
+    with conn.transaction():
+        conn.execute("set local enable_seqscan = off")
+        conn.execute("set local enable_bitmapscan = off")
+        by_index = conn.execute(
+            "select kafka_offset from raw.notification_events"
+            " where raw.notification_customer_id(payload) = 1005"
+        ).fetchall()
+    assert by_index == [(1,)]  # a stale entry would still find the string's row
+
+
 def test_migrate_moves_the_quarantine_built_in_intermediate_to_marts_with_its_offsets(warehouse, conn):
     conn.execute(
         "create schema if not exists intermediate;"

@@ -116,7 +116,8 @@ named as (
         flow_id,
         answer_key,
         column_position,
-        {{ chatbot_identifier('wanted_column_name', 'answer_key', 'wanted_name_rank > 1') }} as column_name,
+        {{ chatbot_identifier('wanted_column_name', 'column_position', 'wanted_name_rank > 1') }}
+            as column_name,
         is_boolean,
         first_answered_at,
         conversation_count

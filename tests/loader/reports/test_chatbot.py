@@ -129,7 +129,7 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
     _build()
 
     assert conn.execute("select count(*) from raw.loaded_files").fetchone() == (2,)
-    clipped, clipped_x = "k" * 54 + "_a7bb24f5", "k" * 54 + "_ed4965fa"
+    clipped, clipped_x = "k" * 61 + "~6", "k" * 61 + "~7"  # clipped, then ~ and the column's position
     assert _view_columns(conn, "FX") == [
         ("customer", "text"),
         ("flow", "text"),
@@ -170,6 +170,42 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
     csv_lines = run_warehouse("report", "chatbot", "--flow", "FX", "--format", "csv").stdout.splitlines()
     assert csv_lines[0].startswith('customer,flow,session,first_answer_dt,last_answer_dt,"x""); drop table')
     assert csv_lines[2] == "C2,FX,S1,2019-12-16T11:10:00,2019-12-16T12:30:00,,,,,talvez,,,"
+
+
+def test_keys_and_flows_crafted_to_collide_or_too_many_keys_still_get_their_views(warehouse, conn, tmp_path):
+    # an empty key beside one named like its shortening; a 70-character key beside its own
+    # 63-byte shortening; flow ids shaped like shortened names
+    keys = {"": "a", "~1": "b", "_d41d8cd9": "c", LONG_KEY: "d", "k" * 61 + "~4": "e"}
+    path = tmp_path / "hour=10.json"
+    _write(
+        path,
+        *(("C1", flow, "S1", "2019-12-16T10:00:00Z", keys) for flow in ("F~1", "F" * 70, "F" * 61 + "~1")),
+        # wider than a view can be: the first 1,595 keys are its columns
+        ("C1", "WIDE", "S1", "2019-12-16T10:00:00Z", {f"q{number}": "x" for number in range(1600)}),
+    )
+    run_warehouse("load", "chatbot", path)
+    _build()
+    views = conn.execute(
+        'select flow_id, view_name from marts.dim_chatbot_flows order by flow_id collate "C"'
+    ).fetchall()
+    # numbered in byte order; the long id's view is named like the other flow's id, not its view
+    assert views == [
+        ("F" * 70, "F" * 61 + "~1"),
+        ("F" * 61 + "~1", "F" * 61 + "~2"),
+        ("F~1", "F~1~3"),
+        ("WIDE", "WIDE"),
+    ]
+    assert len(_view_columns(conn, "WIDE")) == 1600
+    for _, view in views[:3]:
+        assert [name for name, _ in _view_columns(conn, view)][5:] == [
+            "~1",
+            "~1~2",
+            "_d41d8cd9",
+            "k" * 61 + "~4",
+            "k" * 61 + "~5",
+        ]
+    report = json.loads(run_warehouse("report", "chatbot", "--flow", "F~1", "--format", "json").stdout)
+    assert [list(rows[0].values())[5:] for rows in report.values()] == [list("abcde")]
 
 
 def test_new_flows_and_keys_appear_and_gone_flows_leave_no_view(warehouse, conn, tmp_path):
