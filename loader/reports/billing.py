@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import psycopg
 
-from loader.reports.formatting import brl, to_csv, to_json
+from loader.reports.formatting import brl, escape_text, to_csv, to_json
 from loader.reports.notifications import Customer, fetch_day
 
 COLUMNS = (
@@ -64,7 +64,7 @@ def render(rows: list[BillingRow], output_format: str) -> str:
         return to_json([dict(zip(COLUMNS, row, strict=True)) for row in values]) + "\n"
     return "\n".join(
         "Relatório de Cobrança\n"
-        f"Cliente: {row.customer_name}\n"
+        f"Cliente: {escape_text(row.customer_name)}\n"
         f"Notificações Whatsapp: {row.whatsapp_notifications}\n"
         f"Valor: {brl(row.amount_brl)}\n"
         f"Data: {row.billing_date.isoformat()}\n"

@@ -76,7 +76,7 @@ def render(tables: list[FlowTable], output_format: str) -> str:
             ]
             for table in tables
         }
-        return to_json(document) + "\n"
+        return to_json(document, decimals_as_numbers=True) + "\n"
     if output_format == "csv":
         if len(tables) != 1:
             raise ValueError("csv holds one flow: choose it with --flow")

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import psycopg
 from psycopg import sql
 
+from loader.reports.formatting import escape_text
 from loader.reports.notifications import Customer
 
 FORMATS = ("text", "csv")
@@ -57,13 +58,16 @@ def export_csv(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -
 
 def _text_lines(conn: psycopg.Connection, query: DetailQuery) -> Iterator[str]:
     yield "Relatório Detalhado de Notificações\n"
-    yield f"= Cliente: {query.customer.customer_name} =\n"
+    yield f"= Cliente: {escape_text(query.customer.customer_name)} =\n"
     with conn.transaction(), conn.cursor(name="notification_detail") as cursor:
         cursor.itersize = _BATCH_ROWS
         cursor.execute(query.select())
         for position, (message_id, payload, event_at) in enumerate(cursor):
             separator = "\n" if position else ""
-            yield f"{separator}Mensagem ID: {message_id}\nPayload: “{payload}”\nData hora: {event_at}\n"
+            yield (
+                f"{separator}Mensagem ID: {escape_text(message_id)}\n"
+                f"Payload: “{escape_text(payload)}”\nData hora: {event_at}\n"
+            )
 
 
 def export_text(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from loader.reports.formatting import to_csv, to_json, utc_iso
+from loader.reports.formatting import escape_text, to_csv, to_json, utc_iso
 from loader.reports.notifications import Customer, fetch_day
 
 COLUMNS = ("customer_id", "customer_name", "whatsapp_notifications", "last_updated_at")
@@ -50,7 +50,7 @@ def render(rows: list[PanelRow], output_format: str) -> str:
         return to_json([dict(zip(COLUMNS, row, strict=True)) for row in values]) + "\n"
     return "\n".join(
         "Painel de Notificações\n"
-        f"Cliente: {name}\n"
+        f"Cliente: {escape_text(name)}\n"
         f"Notificações Whatsapp: {count}\n"
         f"Última atualização: {last_updated_at}\n"
         for _, name, count, last_updated_at in values
