@@ -1,8 +1,8 @@
-{#- One spelling per channel: "Whatsapp", "WhatsApp", " WHATSAPP ", "whats-app" -> 'whatsapp':
-    lowercase without whitespace, underscores, dots or dashes (translate: far cheaper than a regex per
-    event). loader/reports/notifications.py applies the same expression to --channel. -#}
+{#- The channel rule (lowercase, without whitespace, underscores, dots or dashes), defined once as
+    the SQL function raw.normalized_channel by the loader's schema (loader/sql/raw_schema.sql), which
+    the reports apply to --channel too. -#}
 {% macro normalize_channel(expression) -%}
-    nullif(translate(lower({{ expression }}), E' \t\r\n_.-', ''), '')
+    raw.normalized_channel({{ expression }})
 {%- endmacro %}
 
 {#- The time zone whose calendar days the panel and the billing count (var notification_day_timezone,
@@ -11,8 +11,9 @@
     {{ sql_literal(var('notification_day_timezone')) }}
 {%- endmacro %}
 
-{#- The day to bill as a date literal: var billing_date (YYYY-MM-DD) or, by default, the last day
-    closed by the pipeline's watermark. null when nothing has landed yet. -#}
+{#- The day to bill as a date expression: var billing_date (YYYY-MM-DD) or, by default, the last day
+    closed by the pipeline's watermark, read by the query at run time (a compile-time query would fail
+    `dbt compile` and `dbt docs generate` on a database not built yet). null when nothing has landed. -#}
 {% macro notification_billing_date() -%}
     {%- set requested = var('billing_date', none) -%}
     {%- if requested is not none -%}
@@ -20,13 +21,8 @@
             {{ exceptions.raise_compiler_error("var billing_date must be a date YYYY-MM-DD, got " ~ requested) }}
         {%- endif -%}
         cast({{ sql_literal(requested | string) }} as date)
-    {%- elif execute -%}
-        {%- set default = run_query(
-            "select cast(watermark_date - 1 as text) from " ~ ref('rpt_notification_watermark')
-        ).columns[0].values()[0] -%}
-        {%- if default is none -%} cast(null as date) {%- else -%} cast({{ sql_literal(default) }} as date) {%- endif -%}
     {%- else -%}
-        cast(null as date)
+        (select watermark_date - 1 from {{ ref('rpt_notification_watermark') }})
     {%- endif -%}
 {%- endmacro %}
 
