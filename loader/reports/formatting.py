@@ -65,7 +65,9 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(_display_width(cell) for cell in column) for column in zip(*escaped, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
-        padded = (cell + " " * (width - _display_width(cell)) for cell, width in zip(cells, widths, strict=True))
+        padded = (
+            cell + " " * (width - _display_width(cell)) for cell, width in zip(cells, widths, strict=True)
+        )
         return "| " + " | ".join(padded) + " |"
 
     separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"

@@ -11,7 +11,6 @@ import psycopg
 WHATSAPP = "whatsapp"
 
 
-
 @dataclass(frozen=True)
 class Customer:
     customer_id: int
