@@ -46,7 +46,8 @@ latest as (
         answer_number,
         -- what reports show: true / false for a yes / no word, a JSON number for a number, else the
         -- answer as given
-        coalesce(to_jsonb(answer_boolean), to_jsonb(answer_number), to_jsonb(answer_value)) as reported_answer,
+        coalesce(to_jsonb(answer_boolean), to_jsonb(answer_number), to_jsonb(answer_value))
+            as reported_answer,
         first_answered_at,
         answered_at as last_answered_at,
         answer_count,
