@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/warehouse demo
+	$(BIN)/warehouse demo $(if $(VERBOSE),--verbose)
 
 test: install lint dbt-test pytest
 

@@ -29,18 +29,54 @@
     )
 {%- endmacro %}
 
-{#- For a trimmed answer: sim -> true, não / nao -> false (any case, accent composed or not),
-    else null. lower() leaves Ã alone under the C collation, hence the translate(). The words have
-    at most 4 characters (ã decomposed), so longer answers skip the normalisation. -#}
+{#- For a trimmed answer: sim / true -> true, não / nao / false -> false (any case, accent composed
+    or not), else null. lower() leaves Ã alone under the C collation, hence the translate(). The
+    words have at most 5 characters (ã decomposed counts 2), so longer answers skip the
+    normalisation. -#}
 {% macro chatbot_yes_no(trimmed_sql) -%}
     case
-        when char_length({{ trimmed_sql }}) <= 4
+        when char_length({{ trimmed_sql }}) <= 5
             then
                 case lower(translate(normalize({{ trimmed_sql }}, nfc), 'Ã', 'ã'))
                     when 'sim' then true
+                    when 'true' then true
                     when 'não' then false
                     when 'nao' then false
+                    when 'false' then false
                 end
+    end
+{%- endmacro %}
+
+{#- For a trimmed answer: its value as numeric when it is a plain decimal number (ASCII digits, an
+    optional minus sign and fraction: 9, -3, 9.5, 0.25), else null. A leading zero ("007", "01310")
+    marks a code, not a number, and stays text, as do exponents, "NaN" and "Infinity". -#}
+{% macro chatbot_number(trimmed_sql) -%}
+    case
+        when
+            {{ trimmed_sql }} ~ '^-?(0|[1-9][0-9]*)([.][0-9]+)?$'
+            and pg_input_is_valid({{ trimmed_sql }}, 'numeric')
+            then cast({{ trimmed_sql }} as numeric)
+    end
+{%- endmacro %}
+
+{#- The type of a pivot view's column, from the reported answers of its key (`boolean_sql`,
+    `number_sql`: their answer_boolean, answer_number): boolean when every one is a yes / no word,
+    bigint when every one is an integer in bigint's range, numeric when every one is a number,
+    else text. An aggregate: use it grouped by flow and key. -#}
+{% macro chatbot_column_type(boolean_sql, number_sql) -%}
+    case
+        when bool_and({{ boolean_sql }} is not null) then 'boolean'
+        when
+            bool_and(
+                coalesce(
+                    scale({{ number_sql }}) = 0
+                    and {{ number_sql }} between -9223372036854775808 and 9223372036854775807,
+                    false
+                )
+            )
+            then 'bigint'
+        when bool_and({{ number_sql }} is not null) then 'numeric'
+        else 'text'
     end
 {%- endmacro %}
 

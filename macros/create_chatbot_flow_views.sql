@@ -33,7 +33,7 @@
                     format(
                         'cast(answers ->> %L as %s) as %I',
                         flow_keys.answer_key,
-                        case when flow_keys.is_boolean then 'boolean' else 'text' end,
+                        flow_keys.column_type,
                         flow_keys.column_name
                     ),
                     ', '

@@ -45,14 +45,23 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     return up(settings)
 
 
-def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.kafka.is_embedded:
-        broker.stop(settings.home, purge=args.purge)
-    if not settings.is_embedded:
-        log.info("WAREHOUSE_DSN is set: no embedded PostgreSQL to stop")
-        return 0
-    embedded.stop(settings.home, purge=args.purge)
+def down(settings: Settings, *, purge: bool = False) -> int:
+    """Stop the embedded servers of WAREHOUSE_HOME, whatever WAREHOUSE_DSN and KAFKA_BOOTSTRAP_SERVERS
+    point at (after `eval "$(warehouse env)"` they point at these very servers); servers those
+    variables name are never touched."""
+    broker.stop(settings.home, purge=purge)
+    embedded.stop(settings.home, purge=purge)
+    if not (settings.is_embedded and settings.kafka.is_embedded):
+        log.info(
+            "stopped the embedded servers of %s;"
+            " the servers WAREHOUSE_DSN / KAFKA_BOOTSTRAP_SERVERS name are not touched",
+            settings.home,
+        )
     return 0
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    return down(settings, purge=args.purge)
 
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:

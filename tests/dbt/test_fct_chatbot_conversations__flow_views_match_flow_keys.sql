@@ -52,7 +52,7 @@ expected as (
         flows.view_name,
         flow_keys.column_position + 5 as column_position,
         flow_keys.column_name,
-        case when flow_keys.is_boolean then 'boolean' else 'text' end as data_type
+        flow_keys.column_type as data_type
 
     from flows
     inner join flow_keys

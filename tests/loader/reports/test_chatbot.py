@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+
+import pytest
 
 from loader import PROJECT_DIR
 from tests.conftest import run_warehouse
 
 SAMPLES = [PROJECT_DIR / "data" / "chatbot" / name for name in ("hour=13.json", "hour=14.json")]
+# The other public copy: delivery_confirmed as "true" / "false"; its hour=13.json is the same file.
+TRUE_FALSE_SAMPLES = [SAMPLES[0], PROJECT_DIR / "data" / "chatbot-true-false" / "hour=14.json"]
 
 EXPECTED_TEXT = """\
 | customer | flow  | session | first_answer_dt     | last_answer_dt      | name  | cpf            | delivery_confirmed |
@@ -60,10 +65,18 @@ def _reported_flows() -> list[str]:
     return list(json.loads(run_warehouse("report", "chatbot", "--format", "json").stdout))
 
 
-def test_sample_report_in_every_format(warehouse):
-    # tests/loader/test_demo.py checks that `warehouse demo` prints this report too
-    run_warehouse("load", "chatbot", *SAMPLES)
+@pytest.mark.parametrize("samples", [SAMPLES, TRUE_FALSE_SAMPLES], ids=["sim-nao", "true-false"])
+def test_sample_report_in_every_format(warehouse, conn, samples):
+    # tests/loader/cli/test_demo.py checks that `warehouse demo` prints this report too
+    run_warehouse("load", "chatbot", *samples)
     _build()
+    # typed columns for BI tools: a yes / no column is boolean, nota an integer
+    assert _view_columns(conn, "F1000")[5:] == [
+        ("name", "text"),
+        ("cpf", "text"),
+        ("delivery_confirmed", "boolean"),
+    ]
+    assert _view_columns(conn, "F2000")[5:] == [("recomenda", "text"), ("nota", "bigint")]
     assert run_warehouse("report", "chatbot").stdout == EXPECTED_TEXT
     assert run_warehouse("report", "chatbot", "--flow", "F2000").stdout == EXPECTED_TEXT.split("\n\n")[1]
     assert run_warehouse("report", "chatbot", "--flow", "F1000", "--format", "csv").stdout == (
@@ -84,7 +97,7 @@ def test_sample_report_in_every_format(warehouse):
         "F2000": [
             {"customer": "C2000", "flow": "F2000", "session": "S3000",
              "first_answer_dt": "2019-12-16T13:59:59", "last_answer_dt": "2019-12-16T14:00:01",
-             "recomenda": "Simmmmmmm", "nota": "9"},
+             "recomenda": "Simmmmmmm", "nota": 9},
         ],
     }  # fmt: skip
     # row objects keep the view's column order
@@ -231,3 +244,55 @@ def test_report_before_a_build_says_what_to_do(warehouse):
     result = run_warehouse("report", "chatbot", check=False)
     assert result.returncode == 1
     assert "run `warehouse build`" in result.stderr
+
+
+def test_typed_answers_and_a_later_answer_that_breaks_a_type(warehouse, conn, tmp_path):
+    typed = tmp_path / "hour=10.json"
+    _write(
+        typed,
+        ("C1", "FT", "S1", "2019-12-16T10:00:00Z",
+         {"ok": "TRUE", "nota": "9", "nps": "9.5", "preco": "10", "cep": "01310", "obs": "a\nb|c"}),
+        ("C1", "FT", "S2", "2019-12-16T10:01:00Z",
+         {"ok": " nao", "nota": "10", "nps": "7", "preco": "12345678901234567890.25", "cep": "04538",
+          "obs": "| fake | row |"}),
+    )  # fmt: skip
+    run_warehouse("load", "chatbot", typed)
+    _build()
+    assert _view_columns(conn, "FT")[5:] == [
+        ("ok", "boolean"),
+        ("nota", "bigint"),
+        ("nps", "numeric"),
+        ("preco", "numeric"),
+        ("cep", "text"),  # a leading zero: a code, not a number
+        ("obs", "text"),
+    ]
+    document = run_warehouse("report", "chatbot", "--format", "json").stdout
+    assert "12345678901234567890.25" in document  # exact: a JSON number, never a float's digits
+    rows = [{key: row[key] for key in ("ok", "nota", "nps", "preco", "cep")} for row in
+            json.loads(document, parse_float=Decimal)["FT"]]  # fmt: skip
+    assert rows == [
+        {"ok": True, "nota": 9, "nps": Decimal("9.5"), "preco": 10, "cep": "01310"},
+        {"ok": False, "nota": 10, "nps": 7, "preco": Decimal("12345678901234567890.25"), "cep": "04538"},
+    ]
+    # text keeps the answers' own rendering; data can neither add a row nor split a column
+    lines = run_warehouse("report", "chatbot").stdout.splitlines()
+    assert len(lines) == 4
+    assert lines[2].endswith("| true  | 9    | 9.5 | 10                      | 01310 | a\\nb\\|c           |")
+    assert lines[3].endswith(
+        "| false | 10   | 7   | 12345678901234567890.25 | 04538 | \\| fake \\| row \\| |"
+    )
+
+    # a later answer that is no number / no yes-no turns its column back to text at the next build
+    later = tmp_path / "hour=11.json"
+    _write(later, ("C1", "FT", "S3", "2019-12-16T11:00:00Z", {"nota": "nove", "ok": "talvez"}))
+    run_warehouse("load", "chatbot", later)
+    _build()
+    assert dict(_view_columns(conn, "FT")[5:]) == {
+        "ok": "text", "nota": "text", "nps": "numeric", "preco": "numeric", "cep": "text", "obs": "text"
+    }  # fmt: skip
+    report = json.loads(run_warehouse("report", "chatbot", "--format", "json").stdout)["FT"]
+    assert [(row["ok"], row["nota"]) for row in report] == [
+        ("true", "9"),
+        ("false", "10"),
+        ("talvez", "nove"),
+    ]
