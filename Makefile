@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install demo test lint dbt-test pytest bench clean
+.PHONY: install demo test lint dbt-test pytest bench soak clean
 
 install: $(STAMP)
 
@@ -49,6 +49,12 @@ bench: install
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
+
+# An hour of `warehouse run` at the seed's peak rate, one line a minute (bench/soak.py).
+MINUTES ?= 60
+RATE ?= 3500
+soak: install
+	$(BIN)/python -m bench.soak --minutes $(MINUTES) --rate $(RATE)
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

@@ -97,9 +97,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="warehouse-bench-broker-") as home:
         bootstrap = broker.start(Path(home))
-        state = broker._read_state(Path(home))
-        assert state is not None
-        process = psutil.Process(state[0])
+        pid = broker.running_pid(Path(home))
+        assert pid is not None
+        process = psutil.Process(pid)
         try:
             broker.ensure_topic(bootstrap, TOPIC, PARTITIONS)
             print(

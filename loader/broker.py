@@ -63,6 +63,12 @@ def _read_state(home: Path) -> tuple[int, int] | None:
         return None
 
 
+def running_pid(home: Path) -> int | None:
+    """The pid of the embedded broker running under home, or None."""
+    state = _read_state(home)
+    return state[0] if state is not None and _is_broker_process(state[0]) else None
+
+
 def bootstrap_servers(home: Path) -> str | None:
     """host:port of the embedded broker running under home, or None."""
     state = _read_state(home)
