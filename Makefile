@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install demo test lint dbt-test pytest bench soak clean
+.PHONY: install demo test lint dbt-test pytest bench soak docs clean
 
 install: $(STAMP)
 
@@ -25,12 +25,13 @@ lint: install
 	$(BIN)/ruff check loader tests bench
 	$(BIN)/ruff format --check loader tests bench
 
-# A fresh database: dbt build (models, data and unit tests) on the sample data, then sqlfluff,
-# whose dbt templater compiles against the live warehouse (the timescale-only models compile for
-# their target without TimescaleDB).
+# A fresh database: the docs (and so every model) compile before anything is built; dbt build
+# (models, data and unit tests) on the sample data, then sqlfluff, whose dbt templater compiles
+# against the live warehouse (the timescale-only models compile for their target without TimescaleDB).
 dbt-test: install
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse up
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse exec -- dbt docs generate --quiet
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load invoices data/invoices/invoices.csv
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load chatbot data/chatbot/hour=13.json data/chatbot/hour=14.json
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse build
@@ -50,11 +51,19 @@ bench: install
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
 
+<<<<<<< HEAD
 # An hour of `warehouse run` at the seed's peak rate, one line a minute (bench/soak.py).
 MINUTES ?= 60
 RATE ?= 3500
 soak: install
 	$(BIN)/python -m bench.soak --minutes $(MINUTES) --rate $(RATE)
+=======
+# dbt docs of the demo's warehouse (`make demo` first for a catalog with data) on http://127.0.0.1:8081
+docs: install
+	$(BIN)/warehouse up
+	$(BIN)/warehouse exec -- dbt docs generate --quiet
+	$(BIN)/warehouse exec -- dbt docs serve --host 127.0.0.1 --port 8081 --no-browser
+>>>>>>> main
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

@@ -89,5 +89,15 @@ as $$
     end
 $$;
 
+-- One spelling per channel: "Whatsapp", "WhatsApp", " WHATSAPP ", "whats-app" -> 'whatsapp':
+-- lowercase without whitespace, underscores, dots or dashes (translate: far cheaper than a regex per
+-- event; a one-expression SQL function is inlined). Staging types channels with it (macro
+-- normalize_channel) and the reports normalise --channel with it: the rule exists here only.
+create or replace function raw.normalized_channel(channel text) returns text
+language sql immutable parallel safe
+as $$
+    select nullif(translate(lower(channel), E' \t\r\n_.-', ''), '')
+$$;
+
 create index if not exists notification_events_customer_idx
 on raw.notification_events (raw.notification_customer_id(payload), kafka_topic, kafka_partition, kafka_offset);

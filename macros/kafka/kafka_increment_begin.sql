@@ -1,15 +1,3 @@
-{#- Incremental processing by Kafka offsets, never by time (loaded_at is not monotonic in commit
-    order). A model that consumes a Kafka-fed relation keeps, per topic and partition, the offset
-    below which it has processed everything, in int_kafka_offsets_processed. One run:
-      pre-hook   kafka_increment_begin(...)  snapshots the upstream's next offsets as this run's target
-      model      joins its input to kafka_increment(): offsets in [processed_offset, target_offset)
-      post-hook  kafka_increment_end()       processed_offset := target_offset
-    Each run is also a batch, numbered per model: a model that reads raw offsets tags its rows with
-    target_batch_id, so a model downstream of it finds the new rows in one range of a small index on
-    batch_id (appended to, hence cheap) rather than in an index on every row's offsets. Hooks and
-    model share one transaction, serialised per model by an advisory lock: a failed run changes
-    nothing, and a concurrent run of the model waits, then starts from the first one's results. -#}
-
 {#- Upstream offsets: either `offsets`, a relation with (kafka_topic, kafka_partition, next_offset)
     such as the loader's committed offsets, or `after`, the name of another offset-incremental model
     whose processed offsets and batches bound this one (the caller refs it: `-- depends_on:`). State
@@ -52,31 +40,4 @@
     do update set
         target_offset = greatest(excluded.target_offset, state.processed_offset),
         target_batch_id = greatest(excluded.target_batch_id, state.processed_batch_id)
-{%- endmacro %}
-
-{% macro kafka_increment_end() -%}
-    update {{ ref('int_kafka_offsets_processed') }}
-    set processed_offset = target_offset, processed_batch_id = target_batch_id, processed_at = now()
-    where model_name = {{ sql_literal(this.identifier) }}
-{%- endmacro %}
-
-{#- This run's range per partition: join the model's input to it. A model downstream of another
-    also reads only the upstream's batches (processed_batch_id, target_batch_id]: the offsets decide
-    what is new (a full refresh of the upstream re-stores old offsets in a new batch), the batches
-    make it one range of the upstream's batch_id index. The model passes its own name because unit
-    tests render `this` without one. -#}
-{% macro kafka_increment(model_name) -%}
-    {%- if this.identifier and this.identifier != model_name -%}
-        {{ exceptions.raise_compiler_error("kafka_increment('" ~ model_name ~ "') called in " ~ this.identifier) }}
-    {%- endif -%}
-    select kafka_topic, kafka_partition, processed_offset, target_offset, processed_batch_id, target_batch_id
-    from {{ ref('int_kafka_offsets_processed') }}
-    where model_name = {{ sql_literal(model_name) }}
-{%- endmacro %}
-
-{#- The offsets below which the model named `model_name` has processed everything, as next_offset. -#}
-{% macro kafka_offsets_processed_by(model_name) -%}
-    select kafka_topic, kafka_partition, processed_offset as next_offset
-    from {{ ref('int_kafka_offsets_processed') }}
-    where model_name = {{ sql_literal(model_name) }}
 {%- endmacro %}
