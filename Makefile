@@ -51,19 +51,17 @@ bench: install
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
 
-<<<<<<< HEAD
 # An hour of `warehouse run` at the seed's peak rate, one line a minute (bench/soak.py).
 MINUTES ?= 60
 RATE ?= 3500
 soak: install
 	$(BIN)/python -m bench.soak --minutes $(MINUTES) --rate $(RATE)
-=======
+
 # dbt docs of the demo's warehouse (`make demo` first for a catalog with data) on http://127.0.0.1:8081
 docs: install
 	$(BIN)/warehouse up
 	$(BIN)/warehouse exec -- dbt docs generate --quiet
 	$(BIN)/warehouse exec -- dbt docs serve --host 127.0.0.1 --port 8081 --no-browser
->>>>>>> main
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
