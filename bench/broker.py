@@ -2,8 +2,9 @@
 
 Produces generated messages in steps of --step up to --max (4 partitions, like `warehouse up`);
 after each step, times a bare kafka-python read (the loader's consumer settings) of the newest
---read messages (what a loader that keeps up fetches) and of the oldest ones, the latency of one
-fetch at the end of the topic, and reports the broker's RSS and CPU. A read whose rate falls as
+--read messages (what a loader that keeps up fetches: its rate, messages per fetch request and
+mean fetch latency) and of the oldest ones, the latency of one poll for the last message of each
+partition, and reports the broker's RSS and its CPU share over the step. A read whose rate falls as
 the topic grows is the broker's cost, not the loader's or PostgreSQL's.
 """
 
@@ -24,6 +25,7 @@ from loader.sources.kafka import BATCH_SIZE, consumer_config
 
 TOPIC = "notifications"
 PARTITIONS = 4
+READ_LIMIT_S = 60.0
 
 
 def consumer(bootstrap: str, **overrides: object) -> KafkaConsumer:
@@ -54,16 +56,19 @@ def ends(bootstrap: str) -> dict[TopicPartition, int]:
         return result
 
 
-def read_rate(bootstrap: str, starts: dict[TopicPartition, int], count: int) -> float:
-    """Messages/s reading `count` messages from `starts` on."""
+def read_rate(bootstrap: str, starts: dict[TopicPartition, int], count: int) -> tuple[float, float, float]:
+    """(messages/s, messages per fetch request, mean fetch latency in s) reading `count` messages
+    from `starts` on, or what READ_LIMIT_S seconds bring."""
     with closing(consumer(bootstrap)) as reader:
         for tp, offset in starts.items():
             reader.seek(tp, offset)
         received = 0
         started = time.perf_counter()
-        while received < count:
+        while received < count and time.perf_counter() - started < READ_LIMIT_S:
             received += sum(len(records) for records in reader.poll(timeout_ms=500).values())
-        return received / (time.perf_counter() - started)
+        rate = received / (time.perf_counter() - started)
+        metrics = reader.metrics()["consumer-fetch-manager-metrics"]
+        return rate, metrics["records-per-request-avg"], metrics["fetch-latency-avg"] / 1000
 
 
 def end_fetch_seconds(bootstrap: str, end: dict[TopicPartition, int]) -> float:
@@ -72,7 +77,7 @@ def end_fetch_seconds(bootstrap: str, end: dict[TopicPartition, int]) -> float:
     # (fetch_max_wait_ms=0 makes Tansu answer every fetch empty)
     with closing(consumer(bootstrap, fetch_min_bytes=1)) as reader:
         timings = []
-        for _ in range(5):
+        for _ in range(3):
             for tp, offset in end.items():
                 reader.seek(tp, offset - 1)
             started = time.perf_counter()
@@ -103,8 +108,8 @@ def main() -> None:
         try:
             broker.ensure_topic(bootstrap, TOPIC, PARTITIONS)
             print(
-                f"{'messages':>11} {'produce/s':>10} {'newest/s':>10} {'oldest/s':>10}"
-                f" {'end fetch':>10} {'broker RSS':>11} {'broker CPU':>11}",
+                f"{'messages':>11} {'produce/s':>10} {'newest/s':>10} {'per fetch':>9} {'latency':>8}"
+                f" {'oldest/s':>10} {'end fetch':>10} {'broker RSS':>11} {'broker CPU':>11}",
                 flush=True,
             )
             total, seed = 0, 0
@@ -118,15 +123,16 @@ def main() -> None:
                 total += report.total
                 end = ends(bootstrap)
                 share = args.read // PARTITIONS
-                newest = read_rate(
+                newest, per_fetch, latency = read_rate(
                     bootstrap, {tp: max(0, offset - share) for tp, offset in end.items()}, args.read
                 )
-                oldest = read_rate(bootstrap, dict.fromkeys(end, 0), args.read)
+                oldest, _, _ = read_rate(bootstrap, dict.fromkeys(end, 0), args.read)
                 fetch = end_fetch_seconds(bootstrap, end)
                 cpu = sum(process.cpu_times()[:2])
                 wall = time.perf_counter()
                 print(
-                    f"{total:>11,} {report.total / report.seconds:>10,.0f} {newest:>10,.0f} {oldest:>10,.0f}"
+                    f"{total:>11,} {report.total / report.seconds:>10,.0f} {newest:>10,.0f}"
+                    f" {per_fetch:>9,.0f} {latency * 1000:>5,.0f} ms {oldest:>10,.0f}"
                     f" {fetch * 1000:>7,.0f} ms {process.memory_info().rss / 2**20:>8,.0f} MB"
                     f" {(cpu - cpu_before) / (wall - wall_before):>10.0%}",
                     flush=True,

@@ -282,7 +282,7 @@ def main() -> None:
             service.send_signal(signal.SIGTERM)
             exit_code = service.wait(120)
             topic_ends.close()
-            del producer  # before the broker stops: librdkafka would keep reconnecting
+            del probes, producer  # before the broker stops: librdkafka would keep reconnecting
             conn.close()
         print(f"service exit code after SIGTERM: {exit_code}; its log: {args.log}")
         print(f"load average (1/5/15 min) at the end: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")

@@ -157,7 +157,7 @@ def render(status: Status, topic: str) -> str:
         f"Health: {'healthy' if healthy else 'UNHEALTHY'}: {why}",
         *([f"WARNING: {status.broker_warning}"] if status.broker_warning else []),
         f"Watermark: {watermark}",
-        f"Partitions of {topic} (landed: raw.kafka_offsets; end: as the service last fetched it)\n"
+        f"Partitions of {topic} (landed: raw.kafka_offsets; end: as the service last read it)\n"
         + (
             render_table(("partition", "landed", "end", "lag", "reported"), partitions)
             if partitions
