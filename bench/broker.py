@@ -11,6 +11,7 @@ the topic grows is the broker's cost, not the loader's or PostgreSQL's.
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from contextlib import closing
@@ -73,16 +74,19 @@ def read_rate(bootstrap: str, starts: dict[TopicPartition, int], count: int) -> 
 
 def end_fetch_seconds(bootstrap: str, end: dict[TopicPartition, int]) -> float:
     """Median seconds of one poll returning the last message of every partition (a loader that
-    keeps up: each fetch is small and at the end)."""
+    keeps up: each fetch is small and at the end); infinite when READ_LIMIT_S are not enough."""
     # (fetch_max_wait_ms=0 makes Tansu answer every fetch empty)
     with closing(consumer(bootstrap, fetch_min_bytes=1)) as reader:
         timings = []
+        deadline = time.perf_counter() + READ_LIMIT_S
         for _ in range(3):
             for tp, offset in end.items():
                 reader.seek(tp, offset - 1)
             started = time.perf_counter()
             received = 0
             while received < len(end):
+                if time.perf_counter() > deadline:
+                    return math.inf
                 received += sum(len(records) for records in reader.poll(timeout_ms=500).values())
             timings.append(time.perf_counter() - started)
         return sorted(timings)[len(timings) // 2]
