@@ -196,7 +196,14 @@ def health() -> str:
     return "ok" if result.returncode == 0 else f"UNHEALTHY: {(result.stdout or result.stderr).strip()}"
 
 
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # SIGTERM (and SIGINT, which a shell ignores in background jobs) stop the soak, its service,
+    # producer and scratch warehouse cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
