@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install demo test lint dbt-test pytest bench docs clean
+.PHONY: install demo test lint dbt-test pytest bench soak docs clean
 
 install: $(STAMP)
 
@@ -58,6 +58,12 @@ bench: install
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
 	$(BIN)/python -m bench.storage
+
+# An hour of `warehouse run` at the seed's peak rate, one line a minute (bench/soak.py).
+MINUTES ?= 60
+RATE ?= 3500
+soak: install
+	$(BIN)/python -m bench.soak --minutes $(MINUTES) --rate $(RATE)
 
 # dbt docs of the demo's warehouse (`make demo` first for a catalog with data) on http://127.0.0.1:8081
 docs: install

@@ -17,6 +17,10 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
+# Measured (bench/broker.py, bench/soak.py): see bench/README.md.
+EMBEDDED_WARN_MESSAGES = 5_000_000
+
+
 @dataclass(frozen=True)
 class KafkaSettings:
     # An existing cluster (Apache Kafka from docker-compose); None = the embedded broker.
@@ -29,6 +33,9 @@ class KafkaSettings:
     # does not poll for max_poll_interval_ms leaves the group (the offset fence keeps it harmless).
     session_timeout_ms: int
     max_poll_interval_ms: int
+    # `warehouse run` warns once the embedded broker holds this many messages: it keeps every one
+    # in memory and its fetches slow down as the topic grows (bench/README.md, the broker).
+    embedded_warn_messages: int
 
     @classmethod
     def from_env(cls) -> KafkaSettings:
@@ -39,6 +46,7 @@ class KafkaSettings:
             partitions=_int_env("KAFKA_TOPIC_PARTITIONS", 4),
             session_timeout_ms=_int_env("KAFKA_SESSION_TIMEOUT_MS", 10_000),
             max_poll_interval_ms=_int_env("KAFKA_MAX_POLL_INTERVAL_MS", 30_000),
+            embedded_warn_messages=_int_env("KAFKA_EMBEDDED_WARN_MESSAGES", EMBEDDED_WARN_MESSAGES),
         )
 
     @property
@@ -74,6 +82,9 @@ class ServiceSettings:
     status_interval_s: float
     # `warehouse status --check` fails when no minutely run succeeded for this long.
     health_max_age_s: float
+    # ... and when the loader has not kept up for this long: no rows landed while there was lag,
+    # or the lag grew the whole time (the service reports the loader's progress every tick).
+    health_max_stall_s: float
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -84,6 +95,7 @@ class ServiceSettings:
             billing_grace_s=_seconds_env("WAREHOUSE_BILLING_GRACE", 900.0),
             status_interval_s=_seconds_env("WAREHOUSE_STATUS_INTERVAL", 60.0),
             health_max_age_s=_seconds_env("WAREHOUSE_HEALTH_MAX_AGE", max(180.0, 3 * interval)),
+            health_max_stall_s=_seconds_env("WAREHOUSE_HEALTH_MAX_STALL", max(300.0, 5 * interval)),
         )
 
 
