@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -75,6 +75,59 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
                     schema, role
                 )
             )
+
+
+PORTAL_READER_ROLE = "portal_reader"
+# What the operator portal's status page reads beyond the marts (as `warehouse status` does).
+PORTAL_STATUS_TABLES = (
+    "ops.portal_links",
+    "ops.dbt_runs",
+    "ops.billing_days",
+    "ops.loader_partitions",
+    "raw.kafka_offsets",
+    "raw.notification_events_rejected",
+)
+
+
+def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None:
+    """The role `warehouse serve` reads through: what bi_reader reads (it is a member), the portal's
+    revocation counters and the service's status tables; read-only transactions by default.
+
+    The quarantine table in intermediate is rebuilt by dbt, so it is covered by default privileges
+    on that schema (SELECT only) rather than a grant that the next build would drop.
+    """
+    role = sql.Identifier(PORTAL_READER_ROLE)
+    login = sql.SQL("password {}").format(sql.Literal(password)) if password else sql.SQL("password null")
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.portal_reader'))")
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (PORTAL_READER_ROLE,)).fetchone()
+        verb = sql.SQL("alter") if exists else sql.SQL("create")
+        conn.execute(sql.SQL("{} role {} login {}").format(verb, role, login))
+        conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(role))
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_READER_ROLE), role))
+        for schema in map(sql.Identifier, ("ops", "raw", "intermediate")):
+            conn.execute(sql.SQL("create schema if not exists {}").format(schema))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
+        for table in PORTAL_STATUS_TABLES:
+            conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), role))
+        intermediate = sql.Identifier("intermediate")
+        conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(intermediate, role))
+        conn.execute(
+            sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
+                intermediate, role
+            )
+        )
+
+
+def reader_dsn(settings: Settings) -> str:
+    """The warehouse's DSN as the portal's read-only role (the one place the portal's connection
+    is made)."""
+    parts = urlsplit(resolve_dsn(settings))
+    credentials = quote(PORTAL_READER_ROLE, safe="")
+    if settings.portal_reader_password:
+        credentials += ":" + quote(settings.portal_reader_password, safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
 
 
 def dbt_env(dsn: str) -> dict[str, str]:

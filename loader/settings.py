@@ -99,6 +99,9 @@ class Settings:
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
+    # Password of the portal's read-only role (`warehouse serve`); None: no password (the embedded
+    # server trusts local connections).
+    portal_reader_password: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -109,6 +112,7 @@ class Settings:
             bi_reader_password=os.environ.get("BI_READER_PASSWORD") or None,
             kafka=KafkaSettings.from_env(),
             service=ServiceSettings.from_env(),
+            portal_reader_password=os.environ.get("PORTAL_READER_PASSWORD") or None,
         )
 
     @property

@@ -45,14 +45,16 @@ class DetailQuery:
         ).format(sql.SQL(" and ").join(conditions))
 
 
-def export_csv(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:
-    """Stream the csv (with a header) into `output`; returns the bytes written."""
-    written = 0
+def csv_chunks(conn: psycopg.Connection, query: DetailQuery) -> Iterator[bytes]:
+    """The csv (with a header) as COPY sends it, a row or so per chunk."""
     copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query.select())
     with conn.cursor().copy(copy_sql) as copy:
-        for chunk in copy:
-            written += output.write(chunk)
-    return written
+        yield from (bytes(chunk) for chunk in copy)
+
+
+def export_csv(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:
+    """Stream the csv (with a header) into `output`; returns the bytes written."""
+    return sum(output.write(chunk) for chunk in csv_chunks(conn, query))
 
 
 def _text_lines(conn: psycopg.Connection, query: DetailQuery) -> Iterator[str]:
