@@ -1,0 +1,55 @@
+"""`warehouse`: run the embedded warehouse, load inputs, build with dbt, print reports.
+
+The root parser and the error handling common to every command live here; each command group
+(lifecycle, load, report, service, demo) keeps its parsers beside its handlers in a module of
+its own, registered in GROUPS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from loader import db
+from loader.cli import demo, lifecycle, load, report, service
+from loader.settings import Settings
+
+GROUPS = (lifecycle, load, report, service, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warehouse", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    # Commands that hand their own options to dbt (`build --select ...`) take unknown arguments.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "passes_unknown_args", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.dbt_args = unknown
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # kafka-python narrates every connection at INFO
+    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    settings = Settings.from_env()
+    try:
+        return int(args.handler(settings, args))
+    except (db.WarehouseNotRunning, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

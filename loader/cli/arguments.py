@@ -1,0 +1,42 @@
+"""Argument types shared by the commands: each turns a bad value into argparse's usage error."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+
+from loader.reports import formatting
+
+
+def fraction(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction between 0 and 1")
+    return number
+
+
+def timestamp(value: str) -> datetime:
+    """ISO 8601; a time without an offset is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a timestamp (ISO 8601)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def month(value: str) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month (YYYY-MM)") from None
+
+
+def add_format(parser: argparse.ArgumentParser, formats: tuple[str, ...] = formatting.FORMATS) -> None:
+    parser.add_argument("--format", choices=formats, default="text")
