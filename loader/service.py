@@ -68,6 +68,7 @@ class Service:
         with db.connect(self._settings) as conn:
             db.migrate(conn)
             db.ensure_bi_reader(conn, self._settings.bi_reader_password)
+            db.ensure_portal_reader(conn, self._settings.portal_reader_password)
         log.info(
             "service starting: topic %s, dbt %s every %g s, billing %g s after a day closes",
             self._topic,

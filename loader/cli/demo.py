@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from loader import PROJECT_DIR, broker, demo, embedded, generator
-from loader.cli import lifecycle, load, report, service
+from loader.cli import lifecycle, load, portal, report, service
 from loader.cli.arguments import timestamp
 from loader.settings import Settings
 from loader.sources import chatbot as chatbot_source
@@ -126,6 +126,14 @@ def run(settings: Settings, events: int = DEMO_EVENTS) -> int:
         if print_report() != 0:
             return 1
     sys.stdout.flush()
+    acme_url = portal.link(settings, customer=acme)[0]
+    operator_url = portal.link(settings)[0]
+    print(
+        "\n==> The portal in a browser: run `warehouse serve`, then open"
+        f"\n    Acme's portal:         {acme_url}"
+        f"\n    the operator's portal: {operator_url}"
+        "\n    (`warehouse portal link --customer NAME|ID` or `--operator` prints new links)"
+    )
     print(
         f"\ndemo finished in {time.monotonic() - started:.0f} s. The warehouse keeps running in"
         f" {settings.home}: try `warehouse report panel` (every customer), `warehouse status`,"

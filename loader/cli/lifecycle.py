@@ -19,14 +19,15 @@ TIMESCALE_TARGET = "timescale"
 
 def up(settings: Settings) -> int:
     """Start the embedded servers (unless external ones are configured), apply the raw schema and
-    the read-only role, make sure the topic exists."""
+    the read-only roles (BI, portal), make sure the topic exists."""
     if settings.is_embedded:
         server_dsn = embedded.start(settings.home)
         log.info("embedded PostgreSQL running: %s", server_dsn)
     with db.connect(settings) as conn:
         db.migrate(conn)
         db.ensure_bi_reader(conn, settings.bi_reader_password)
-    log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
+        db.ensure_portal_reader(conn, settings.portal_reader_password)
+    log.info("raw schema and the %s and %s roles ready", db.BI_READER_ROLE, db.PORTAL_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
     if settings.dbt_target == TIMESCALE_TARGET:

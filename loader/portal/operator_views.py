@@ -139,6 +139,7 @@ def _status_out(status: service_status.Status) -> schemas.StatusOut:
         billing_days=[
             schemas.LedgerDayOut(
                 billing_date=day,
+                state=service_status.day_state(closed_at, billed_at, changed_at),
                 closed_at=_iso(closed_at),
                 billed_at=_iso(billed_at),
                 changed_at=utc_iso(changed_at),

@@ -124,6 +124,8 @@ class RunOut(BaseModel):
 
 class LedgerDayOut(BaseModel):
     billing_date: date
+    # open, closed, to bill / billed / changed since billed, to check (as `warehouse status`)
+    state: str
     closed_at: str | None
     billed_at: str | None
     changed_at: str

@@ -1,10 +1,14 @@
-"""`warehouse serve` and `warehouse portal link|revoke`: the portal's commands."""
+"""`warehouse serve | portal link | portal revoke`: the customers' and operator's web portal."""
+
+from __future__ import annotations
 
 import argparse
 import re
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 from loader import db
 from loader.portal import server, tokens
@@ -39,33 +43,40 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
 
-def _subject(conn: Any, args: argparse.Namespace) -> tuple[str, str]:
-    """(token subject, who it is for)."""
-    if args.operator:
+def _subject(conn: psycopg.Connection, customer_id_or_name: str | None) -> tuple[str, str]:
+    """(token subject, who it is for): the customer's, else the operator's."""
+    if customer_id_or_name is None:
         return tokens.OPERATOR, "the operator"
-    customer = find_customer(conn, args.customer)
+    customer = find_customer(conn, customer_id_or_name)
     return tokens.customer_subject(customer.customer_id), f"{customer.customer_name} ({customer.customer_id})"
 
 
-def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
+def link(
+    settings: Settings, *, customer: str | None = None, lifetime: timedelta | None = None
+) -> tuple[str, str, datetime]:
+    """(URL, who it is for, expiry) of a new link: the customer's (id or name), else the operator's."""
     portal_settings = PortalSettings.from_env()
     secret = tokens.load_secret(settings.home, is_embedded=settings.is_embedded)
-    lifetime = args.expires_in or portal_settings.link_ttl
     with db.connect(settings, autocommit=True) as conn:
         db.migrate(conn)
-        subject, who = _subject(conn, args)
+        subject, who = _subject(conn, customer)
         generation = tokens.generation(conn, subject)
-    expires_at = datetime.now(UTC).replace(microsecond=0) + lifetime
+    expires_at = datetime.now(UTC).replace(microsecond=0) + (lifetime or portal_settings.link_ttl)
     token = tokens.sign(secret, tokens.Grant(subject, expires_at, generation))
+    return f"{portal_settings.public_url}/portal/{token}", who, expires_at
+
+
+def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
+    url, who, expires_at = link(settings, customer=args.customer, lifetime=args.expires_in)
     print(f"portal link of {who}, valid until {expires_at.isoformat()}:")
-    print(f"{portal_settings.public_url}/portal/{token}")
+    print(url)
     return 0
 
 
 def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
     with db.connect(settings, autocommit=True) as conn:
         db.migrate(conn)
-        subject, who = _subject(conn, args)
+        subject, who = _subject(conn, args.customer)
         tokens.revoke(conn, subject)
     print(f"revoked every portal link issued to {who} so far")
     return 0
