@@ -19,7 +19,7 @@ from loader.portal.access import Portal, PortalError, Scope, portal_of
 from loader.portal.render import page
 from loader.reports import detail as detail_report
 from loader.reports.formatting import utc_iso
-from loader.reports.notifications import WHATSAPP, normalized_channel
+from loader.reports.notifications import WHATSAPP, Customer, normalized_channel
 
 # The detailed report's longest period (table and export): a quarter.
 MAX_RANGE = timedelta(days=92)
@@ -176,6 +176,8 @@ def _bills_out(scope: Scope, days: list[queries.BillDay]) -> schemas.BillsOut:
 
 
 BILLS_CSV_COLUMNS = (
+    "customer_id",
+    "customer_name",
     "billing_date",
     "status",
     "whatsapp_notifications",
@@ -185,7 +187,7 @@ BILLS_CSV_COLUMNS = (
 )
 
 
-def _bills_csv(days: list[queries.BillDay]) -> str:
+def _bills_csv(customer: Customer, days: list[queries.BillDay]) -> str:
     """One row per bill: the current one of each day (status billed/rebilled/open/closed) and each
     earlier bill a re-billing replaced (status superseded)."""
     buffer = io.StringIO()
@@ -197,12 +199,13 @@ def _bills_csv(days: list[queries.BillDay]) -> str:
             return ""
         return utc_iso(value) if isinstance(value, datetime) else value
 
+    who = (customer.customer_id, customer.customer_name)
     for day in days:
         figures = (day.whatsapp_notifications, day.unit_price_brl, day.amount_brl, day.billed_at)
-        writer.writerow([day.billing_date, day.status, *map(cell, figures)])
+        writer.writerow([*who, day.billing_date, day.status, *map(cell, figures)])
         for run in day.earlier:
             figures = (run.whatsapp_notifications, run.unit_price_brl, run.amount_brl, run.billed_at)
-            writer.writerow([day.billing_date, "superseded", *map(cell, figures)])
+            writer.writerow([*who, day.billing_date, "superseded", *map(cell, figures)])
     return buffer.getvalue()
 
 
@@ -298,7 +301,7 @@ def router(prefix: str, scope_of: Callable[..., Scope]) -> APIRouter:
 
     @views.get("/bills.csv", tags=["exports"], responses={**errors, 200: {"content": {"text/csv": {}}}})
     def bills_csv(request: Request, scope: ScopeOf) -> StreamingResponse:
-        text = _bills_csv(_bills(portal_of(request), scope))
+        text = _bills_csv(scope.the_customer, _bills(portal_of(request), scope))
         name = f"faturas-{scope.the_customer.customer_id}.csv"
         return StreamingResponse(
             iter([text.encode()]), media_type="text/csv; charset=utf-8", headers=_attachment(name)

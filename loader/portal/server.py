@@ -1,6 +1,8 @@
 """`warehouse serve`: the portal under uvicorn, reading through the portal's read-only role."""
 
 import logging
+import signal
+from types import FrameType
 
 import psycopg
 import psycopg_pool
@@ -43,6 +45,10 @@ def open_pool(settings: Settings, size: int) -> psycopg_pool.ConnectionPool:
     return pool
 
 
+def _already_handled(_signum: int, _frame: FrameType | None) -> None:
+    pass
+
+
 def serve(settings: Settings, host: str, port: int) -> int:
     """Serve in the foreground until SIGTERM/SIGINT (uvicorn finishes the requests in flight)."""
     portal_settings = PortalSettings.from_env()
@@ -61,6 +67,10 @@ def serve(settings: Settings, host: str, port: int) -> int:
             create_app(portal), host=host, port=port, access_log=False, log_level="info", server_header=False
         )
         log.info("portal on http://%s:%d/ (links: `warehouse portal link`)", host, port)
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+        # handlers it found: no-op ones make serve exit 0 after that, as `warehouse run` does
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, _already_handled)
         uvicorn.Server(config).run()
     finally:
         pool.close()

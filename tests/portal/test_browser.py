@@ -107,9 +107,12 @@ def test_bills_show_billed_rebilled_and_open_days(page, links):
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Exportar CSV").click()
     lines = download_info.value.path().read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "billing_date,status,whatsapp_notifications,unit_price_brl,amount_brl,billed_at"
-    assert lines[2].startswith("2020-02-02,rebilled,31,0.04,1.24,")
-    assert lines[3].startswith("2020-02-02,superseded,30,0.04,1.20,")
+    assert lines[0] == (
+        "customer_id,customer_name,billing_date,status,whatsapp_notifications,unit_price_brl,amount_brl,billed_at"
+    )
+    assert lines[1].startswith("7494212,Acme,2020-02-03,open,")
+    assert lines[2].startswith("7494212,Acme,2020-02-02,rebilled,31,0.04,1.24,2")
+    assert lines[3].startswith("7494212,Acme,2020-02-02,superseded,30,0.04,1.20,2")
 
 
 def test_operator_portal_lists_every_customer_and_opens_their_views(page, links):
