@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install demo test lint dbt-test pytest bench clean
+.PHONY: install browser demo test lint dbt-test pytest bench clean
 
 install: $(STAMP)
 
@@ -15,6 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The portal's browser tests drive Debian's chromium (Playwright never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else echo "chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
 
 demo: install
 	$(BIN)/warehouse demo
@@ -39,7 +45,7 @@ dbt-test: install
 		models/marts/notifications/timescale
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
 
 # -m: the scripts import bench.common from the project root
@@ -49,7 +55,8 @@ bench: install
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
+	$(BIN)/python -m bench.portal
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
-	rm -rf target logs .pytest_cache
+	rm -rf target logs .pytest_cache test-artifacts

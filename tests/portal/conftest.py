@@ -160,7 +160,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make install-browser` installs Debian's chromium (as root)")
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium (as root)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
