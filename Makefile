@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install browser demo test lint dbt-test pytest bench clean
+.PHONY: install browser demo test lint dbt-test pytest bench docs clean
 
 install: $(STAMP)
 
@@ -28,15 +28,16 @@ demo: install
 test: install lint dbt-test pytest
 
 lint: install
-	$(BIN)/ruff check loader tests bench
-	$(BIN)/ruff format --check loader tests bench
+	$(BIN)/ruff check loader tests bench bi
+	$(BIN)/ruff format --check loader tests bench bi
 
-# A fresh database: dbt build (models, data and unit tests) on the sample data, then sqlfluff,
-# whose dbt templater compiles against the live warehouse (the timescale-only models compile for
-# their target without TimescaleDB).
+# A fresh database: the docs (and so every model) compile before anything is built; dbt build
+# (models, data and unit tests) on the sample data, then sqlfluff, whose dbt templater compiles
+# against the live warehouse (the timescale-only models compile for their target without TimescaleDB).
 dbt-test: install
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse up
+	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse exec -- dbt docs generate --quiet
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load invoices data/invoices/invoices.csv
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse load chatbot data/chatbot/hour=13.json data/chatbot/hour=14.json
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse build
@@ -56,6 +57,12 @@ bench: install
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
 	$(BIN)/python -m bench.portal
+
+# dbt docs of the demo's warehouse (`make demo` first for a catalog with data) on http://127.0.0.1:8081
+docs: install
+	$(BIN)/warehouse up
+	$(BIN)/warehouse exec -- dbt docs generate --quiet
+	$(BIN)/warehouse exec -- dbt docs serve --host 127.0.0.1 --port 8081 --no-browser
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true

@@ -95,12 +95,13 @@ class Settings:
     dsn: str | None
     # dbt target in profiles/profiles.yml.
     dbt_target: str
-    # Password of the read-only BI role; without it the role exists but cannot log in.
+    # Password of the read-only BI role; None: on the embedded server its generated one
+    # (loader.db.bi_reader_password), elsewhere the role keeps its password or, new, cannot log in.
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
-    # Password of the portal's read-only role (`warehouse serve`); None: no password (the embedded
-    # server trusts local connections).
+    # Password of the portal's read-only role (`warehouse serve`); None: as bi_reader_password
+    # (loader.db.portal_reader_password).
     portal_reader_password: str | None = None
 
     @classmethod

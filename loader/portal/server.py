@@ -23,7 +23,7 @@ class CannotServe(RuntimeError):
 
 
 def open_pool(settings: Settings, size: int) -> psycopg_pool.ConnectionPool:
-    dsn = db.reader_dsn(settings)
+    dsn = db.portal_reader_dsn(settings)
     try:
         # one plain connection first: its error says why (no role, wrong password) where the pool
         # would only time out

@@ -10,10 +10,6 @@ import psycopg
 
 WHATSAPP = "whatsapp"
 
-# The staging rule for channels (macros/notifications.sql normalize_channel), applied by the
-# database to a bound parameter so --channel matches however it is spelled.
-NORMALIZED_CHANNEL_SQL = r"nullif(translate(lower(%(channel)s), E' \t\r\n_.-', ''), '')"
-
 
 @dataclass(frozen=True)
 class Customer:
@@ -44,7 +40,8 @@ def find_customer(conn: psycopg.Connection, customer: str) -> Customer:
 
 
 def normalized_channel(conn: psycopg.Connection, channel: str) -> str:
-    row = conn.execute(f"select {NORMALIZED_CHANNEL_SQL}", {"channel": channel}).fetchone()
+    """--channel as staging spells channels (the database's raw.normalized_channel), however typed."""
+    row = conn.execute("select raw.normalized_channel(%s)", (channel,)).fetchone()
     if row is None or row[0] is None:
         raise LookupError(f"{channel!r} is not a channel")
     return str(row[0])

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
 # Screenshots of every page at both sizes (git-ignored), for people to look at.
 ARTIFACTS = PROJECT_DIR / "test-artifacts" / "portal"
 SECRET = "a-test-secret-of-the-portal-0123456789"
+PORTAL_READER_PASSWORD = "portal-reader-test-password"
 FRAME_ANCESTORS = "'self' https://platform.example"
 
 ACME = (7494212, "Acme")
@@ -113,8 +114,9 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
 @pytest.fixture(scope="package")
 def portal(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with pytest.MonkeyPatch.context() as env, fresh_warehouse(server_dsn, env) as settings:
+        env.setenv("PORTAL_READER_PASSWORD", PORTAL_READER_PASSWORD)
         with db.connect(settings, autocommit=True) as conn:
-            db.ensure_portal_reader(conn, password=None)
+            db.ensure_portal_reader(conn, PORTAL_READER_PASSWORD)
             land_events(conn, EVENTS, partition=0)
         run_warehouse("load", "invoices", PROJECT_DIR / "data" / "invoices" / "invoices.csv")
         run_warehouse("load", "chatbot", *sorted((PROJECT_DIR / "data" / "chatbot").glob("hour=*.json")))

@@ -1,11 +1,11 @@
 {{ config(materialized='view') }}
--- depends_on: {{ ref('fct_notifications_per_minute') }}
 
 {#- The raw tail, per partition: offsets from where fct_notifications_per_minute stopped (0 when it
     never saw the partition) up to the loader's next offset. Rows there are landed but not rolled up:
     the panel adds them to the rollup so it is as fresh as the loader's last commit. On the timescale
     target the rollup is a real-time continuous aggregate: the tail starts where fct_notifications
-    stopped (notification_rollup_offsets_model). #}
+    stopped (notification_rollup_offsets_model). It reads the rollup's progress in
+    int_kafka_offsets_processed, never the rollup itself, so it depends on no mart. #}
 
 with
 
