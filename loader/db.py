@@ -256,7 +256,8 @@ def portal_reader_dsn(settings: Settings) -> str:
     password = portal_reader_password(settings)
     if password is None:
         raise WarehouseNotRunning(
-            f"no password for {PORTAL_READER_ROLE}: set PORTAL_READER_PASSWORD (and run `warehouse up` with it)"
+            f"no password for {PORTAL_READER_ROLE}:"
+            " set PORTAL_READER_PASSWORD (and run `warehouse up` with it)"
         )
     parts = urlsplit(resolve_dsn(settings))
     host = parts.netloc.rpartition("@")[2]
