@@ -126,18 +126,17 @@ def run(settings: Settings, events: int = DEMO_EVENTS) -> int:
         if print_report() != 0:
             return 1
     sys.stdout.flush()
-    acme_url = portal.link(settings, customer=acme)[0]
-    operator_url = portal.link(settings)[0]
-    print(
-        "\n==> The portal in a browser: run `warehouse serve`, then open"
-        f"\n    Acme's portal:         {acme_url}"
-        f"\n    the operator's portal: {operator_url}"
-        "\n    (`warehouse portal link --customer NAME|ID` or `--operator` prints new links)"
-    )
     print(
         f"\ndemo finished in {time.monotonic() - started:.0f} s. The warehouse keeps running in"
         f" {settings.home}: try `warehouse report panel` (every customer), `warehouse status`,"
         " `warehouse run` (the live service); `warehouse down` stops it."
+    )
+    # last, as the demo's way out: new links each run (they carry their expiry)
+    print(
+        "\nThe portal in a browser: run `warehouse serve`, then open"
+        f"\n    Acme's portal:         {portal.link(settings, customer=acme)[0]}"
+        f"\n    the operator's portal: {portal.link(settings)[0]}"
+        "\n(`warehouse portal link --customer NAME|ID` or `--operator` prints new links)"
     )
     return 0
 
