@@ -244,6 +244,77 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
             )
 
 
+PORTAL_READER_ROLE = "portal_reader"
+# What the operator portal's status page reads beyond the marts (as `warehouse status` does), and
+# the links' revocation counters: bi_reader is refused all of it.
+PORTAL_TABLES = (
+    "ops.portal_links",
+    "ops.dbt_runs",
+    "ops.billing_days",
+    "ops.loader_partitions",
+    "raw.kafka_offsets",
+    "raw.notification_events_rejected",
+)
+
+
+def portal_reader_password(settings: Settings) -> str | None:
+    """PORTAL_READER_PASSWORD when set, else on the embedded server its generated one, else None."""
+    if settings.portal_reader_password is not None:
+        return settings.portal_reader_password
+    return embedded.password(settings.home, PORTAL_READER_ROLE) if settings.is_embedded else None
+
+
+def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None:
+    """The role `warehouse serve` reads through: what bi_reader reads (it is a member), the links'
+    revocation counters and the service's status tables; read-only transactions by default.
+
+    The quarantine table in intermediate is rebuilt by dbt, so it is covered by default privileges
+    on that schema (SELECT only) rather than by a grant the next build would drop. Like bi_reader it
+    logs in with a password only (`portal_reader_password`).
+    """
+    role = sql.Identifier(PORTAL_READER_ROLE)
+    with conn.transaction():
+        lock(conn, "warehouse.portal_reader")
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (PORTAL_READER_ROLE,)).fetchone()
+        if password:
+            verb = sql.SQL("alter") if exists else sql.SQL("create")
+            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
+        elif not exists:
+            conn.execute(sql.SQL("create role {} nologin").format(role))
+        settings = {**_READER_SETTINGS, "default_transaction_read_only": "on"}
+        for name, value in settings.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
+            )
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_READER_ROLE), role))
+        for schema in map(sql.Identifier, ("ops", "raw", "intermediate")):
+            conn.execute(sql.SQL("create schema if not exists {}").format(schema))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
+        for table in PORTAL_TABLES:
+            conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), role))
+        intermediate = sql.Identifier("intermediate")
+        conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(intermediate, role))
+        conn.execute(
+            sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
+                intermediate, role
+            )
+        )
+
+
+def portal_reader_dsn(settings: Settings) -> str:
+    """The DSN of the portal's read-only role: the warehouse's server and database."""
+    password = portal_reader_password(settings)
+    if password is None:
+        raise WarehouseNotRunning(
+            f"no password for {PORTAL_READER_ROLE}:"
+            " set PORTAL_READER_PASSWORD (and run `warehouse up` with it)"
+        )
+    parts = urlsplit(resolve_dsn(settings))
+    host = parts.netloc.rpartition("@")[2]
+    credentials = f"{quote(PORTAL_READER_ROLE, safe='')}:{quote(password, safe='')}"
+    return parts._replace(netloc=f"{credentials}@{host}").geturl()
+
+
 def dbt_env(dsn: str) -> dict[str, str]:
     """The connection as the env vars profiles/profiles.yml reads through env_var()."""
     parts = urlsplit(dsn)

@@ -77,6 +77,7 @@ class Service:
         with db.connect(self._settings) as conn:
             db.migrate(conn, timescale=self._settings.is_timescale)
             db.ensure_bi_reader(conn, db.bi_reader_password(self._settings))
+            db.ensure_portal_reader(conn, db.portal_reader_password(self._settings))
         log.info(
             "service starting: topic %s, dbt %s every %g s, billing %g s after a day closes",
             self._topic,

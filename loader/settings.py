@@ -137,6 +137,9 @@ class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
     retention: RetentionSettings = field(default_factory=RetentionSettings.from_env)
+    # Password of the portal's read-only role (`warehouse serve`); None: as bi_reader_password
+    # (loader.db.portal_reader_password).
+    portal_reader_password: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -148,6 +151,7 @@ class Settings:
             kafka=KafkaSettings.from_env(),
             service=ServiceSettings.from_env(),
             retention=RetentionSettings.from_env(),
+            portal_reader_password=os.environ.get("PORTAL_READER_PASSWORD") or None,
         )
 
     @property

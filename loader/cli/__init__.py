@@ -1,7 +1,7 @@
 """`warehouse`: run the embedded warehouse, load inputs, build with dbt, print reports.
 
 The root parser and the error handling common to every command live here; each command group
-(lifecycle, load, report, service, demo) keeps its parsers beside its handlers in a module of
+(lifecycle, load, report, service, portal, demo) keeps its parsers beside its handlers in a module of
 its own, registered in GROUPS.
 """
 
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from loader import db
-from loader.cli import demo, lifecycle, load, report, service
+from loader.cli import demo, lifecycle, load, portal, report, service
 from loader.settings import Settings
 
-GROUPS = (lifecycle, load, report, service, demo)
+GROUPS = (lifecycle, load, report, service, portal, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loader import PROJECT_DIR, broker, demo, embedded, generator
-from loader.cli import lifecycle, load, report, service
+from loader.cli import lifecycle, load, portal, report, service
 from loader.cli.arguments import timestamp
 from loader.settings import Settings
 from loader.sources import chatbot as chatbot_source
@@ -186,6 +186,13 @@ def run(settings: Settings, events: int = DEMO_EVENTS, *, verbose: bool = False)
         f"\ndemo finished in {time.monotonic() - started:.0f} s. The warehouse keeps running in"
         f" {settings.home}: try `warehouse report panel` (every customer), `warehouse status`,"
         " `warehouse run` (the live service); `warehouse down` stops it."
+    )
+    # last, as the demo's way out: new links each run (they carry their expiry)
+    print(
+        "\nThe portal in a browser: run `warehouse serve`, then open"
+        f"\n    Acme's portal:         {portal.link(settings, customer=acme)[0]}"
+        f"\n    the operator's portal: {portal.link(settings)[0]}"
+        "\n(`warehouse portal link --customer NAME|ID` or `--operator` prints new links)"
     )
     return 0
 

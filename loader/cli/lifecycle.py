@@ -19,16 +19,17 @@ TIMESCALE_TARGET = "timescale"
 
 def up(settings: Settings) -> int:
     """Start the embedded servers (unless external ones are configured), apply the raw schema and
-    the read-only role, make sure the topic exists."""
+    the read-only roles (BI, portal), make sure the topic exists."""
     if settings.is_embedded:
         server_dsn = embedded.start(settings.home)
         log.info("embedded PostgreSQL running: %s", db.without_password(server_dsn))
     with db.connect(settings) as conn:
         db.migrate(conn, timescale=settings.is_timescale)
         db.ensure_bi_reader(conn, db.bi_reader_password(settings))
+        db.ensure_portal_reader(conn, db.portal_reader_password(settings))
         for partition in db.maintain_partitions(conn, settings):
             log.info("dropped %s: older than its retention", partition)
-    log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
+    log.info("raw schema and the %s and %s roles ready", db.BI_READER_ROLE, db.PORTAL_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
     if settings.dbt_target == TIMESCALE_TARGET:

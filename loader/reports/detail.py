@@ -6,6 +6,7 @@ flat for any number of messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -45,11 +46,20 @@ class DetailQuery:
         ).format(sql.SQL(" and ").join(conditions))
 
 
+def _copy_sql(query: DetailQuery) -> sql.Composed:
+    return sql.SQL("copy ({}) to stdout with (format csv, header)").format(query.select())
+
+
+def csv_chunks(conn: psycopg.Connection, query: DetailQuery) -> Iterator[bytes]:
+    """The csv (with a header) as COPY sends it, a row or so per chunk (the portal's export)."""
+    with conn.cursor().copy(_copy_sql(query)) as copy:
+        yield from (bytes(chunk) for chunk in copy)
+
+
 def export_csv(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:
     """Stream the csv (with a header) into `output`; returns the messages written."""
-    copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query.select())
     cursor = conn.cursor()
-    with cursor.copy(copy_sql) as copy:
+    with cursor.copy(_copy_sql(query)) as copy:
         for chunk in copy:
             output.write(chunk)
     return cursor.rowcount

@@ -64,3 +64,12 @@ create table if not exists ops.loader_progress (
     end_offset bigint not null,
     primary key (kafka_topic, reported_at, kafka_partition)
 );
+
+-- The portal's revocation counters: a link carries its subject's generation when issued
+-- (`warehouse portal link`), and `warehouse portal revoke` bumps it, so older links stop working.
+-- The subject is 'c<customer id>' or 'o' (the operator). The portal's read-only role selects it.
+create table if not exists ops.portal_links (
+    subject text primary key,
+    generation integer not null,
+    revoked_at timestamptz not null
+);

@@ -60,6 +60,17 @@ def test_service_is_wired_to_timescaledb_and_kafka_through_env():
     assert SERVICES["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 
+def test_portal_serves_through_its_own_role_on_a_local_port():
+    portal = SERVICES["portal"]
+    assert portal["command"] == ["serve", "--host", "0.0.0.0", "--port", "8080"]
+    assert portal["ports"] == ["127.0.0.1:${PORTAL_PORT:-8080}:8080"]
+    env = _env("portal")
+    assert env["WAREHOUSE_PORTAL_SECRET"] == "${WAREHOUSE_PORTAL_SECRET:?set in .env}"
+    assert env["PORTAL_READER_PASSWORD"] == _env("warehouse-init")["PORTAL_READER_PASSWORD"]
+    assert portal["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
+    assert "/healthz" in portal["healthcheck"]["test"][-1]
+
+
 def test_metabase_only_in_bi_profile():
     assert all(SERVICES[name]["profiles"] == ["bi"] for name in BI)
     assert all("profiles" not in service for name, service in SERVICES.items() if name not in BI)

@@ -88,6 +88,12 @@ def test_demo_prints_the_five_reports_and_runs_again(demo_home):
     assert "Relatório de Cobrança\nCliente: Acme\n" in billing and "Data: 2020-02-02\n" in billing
     assert "| C1000    | A1100   | 56.333,33                  | 41.416,66                  |" in invoices
     assert chatbot.split("\n", 1)[1].startswith(EXPECTED_TEXT)
+    # it ends by telling how to open Acme's and the operator's portals
+    acme_line, operator_line = first.strip().splitlines()[-3:-1]
+    assert re.fullmatch(r" +Acme's portal: +http://127\.0\.0\.1:8080/portal/[\w-]+\.[\w-]+", acme_line)
+    assert re.fullmatch(
+        r" +the operator's portal: +http://127\.0\.0\.1:8080/portal/[\w-]+\.[\w-]+", operator_line
+    )
 
     # a second demo starts over: the same figures, not twice as many; --verbose shows the steps' output
     verbose = run_warehouse("demo", "--events", "20000", "--verbose")
