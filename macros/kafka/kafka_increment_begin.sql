@@ -20,7 +20,7 @@
         {%- endset -%}
     {%- endif -%}
     -- one run of the model at a time: the statements below read the state the previous run committed
-    select pg_advisory_xact_lock(hashtext('kafka_increment:' || {{ model }}));
+    {{ pipeline_lock('kafka_increment:' ~ this.identifier) }};
     {%- if not is_incremental() %}
     -- a first build or a full refresh starts over from offset 0 (and from the upstream's first batch);
     -- the batches of a model reading raw offsets keep their numbers growing for the models after it
