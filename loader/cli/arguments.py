@@ -15,6 +15,13 @@ def fraction(value: str) -> float:
     return number
 
 
+def customer(value: str) -> str:
+    """A customer id or name; an empty one would otherwise read as "every customer"."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("a customer id or name must not be empty")
+    return value
+
+
 def timestamp(value: str) -> datetime:
     """ISO 8601; a time without an offset is UTC."""
     try:

@@ -134,13 +134,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     chatbot_parser.set_defaults(handler=cmd_chatbot)
 
     panel_parser = report.add_parser("panel", help="WhatsApp notifications of a day per customer (live)")
-    panel_parser.add_argument("--customer", help="customer id or name (default: every customer)")
+    panel_parser.add_argument(
+        "--customer", type=arguments.customer, help="customer id or name (default: every customer)"
+    )
     panel_parser.add_argument("--date", type=arguments.day, help="YYYY-MM-DD (default: the watermark's day)")
     arguments.add_format(panel_parser)
     panel_parser.set_defaults(handler=cmd_panel)
 
     detail_parser = report.add_parser("detail", help="one customer's notifications, oldest first")
-    detail_parser.add_argument("--customer", required=True, help="customer id or name")
+    detail_parser.add_argument(
+        "--customer", type=arguments.customer, required=True, help="customer id or name"
+    )
     detail_parser.add_argument(
         "--from", dest="start", type=arguments.timestamp, help="ISO timestamp, inclusive"
     )
@@ -154,6 +158,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     billing_parser.add_argument(
         "--date", type=arguments.day, help="YYYY-MM-DD (default: the latest billed day)"
     )
-    billing_parser.add_argument("--customer", help="customer id or name (default: every customer)")
+    billing_parser.add_argument(
+        "--customer", type=arguments.customer, help="customer id or name (default: every customer)"
+    )
     arguments.add_format(billing_parser)
     billing_parser.set_defaults(handler=cmd_billing)
