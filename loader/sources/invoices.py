@@ -112,7 +112,7 @@ def parse(path: Path) -> Iterator[tuple[str, str, str, str, str, int]]:
         if len(record) != len(COLUMNS):
             raise InputError(f"{path}:{line}: expected {len(COLUMNS)} fields, found {len(record)}")
         customer, account, month, invoice = (record[position] for position in positions)
-        if not customer.strip(_SPACE) or not account.strip(_SPACE):
+        if not customer.strip() or not account.strip():  # blank in any script
             raise InputError(f"{path}:{line}: customer and account must not be empty")
         for name, value in (("customer", customer), ("account", account)):
             problem = limits.id_error(name, value)

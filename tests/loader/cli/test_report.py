@@ -1,8 +1,11 @@
-"""`warehouse report`: what stops a report is one line on stderr, never a traceback."""
+"""`warehouse report`: what stops a report is one line on stderr, never a traceback; options
+refused before anything is read."""
 
 from __future__ import annotations
 
 import subprocess
+
+import pytest
 
 from loader import PROJECT_DIR
 from tests.conftest import WAREHOUSE_BIN, run_warehouse
@@ -43,9 +46,6 @@ def test_bad_options_closed_stdout_and_output_files(conn, tmp_path):
                        for n in range(3_000)])  # fmt: skip
     run_warehouse("build", "--quiet", "--select", "+rpt_notification_panel", "--exclude", "test_type:unit")
 
-    assert "argument --customer: empty" in _one_error_line(
-        run_warehouse("report", "panel", "--customer", "", check=False)
-    )
     line = _one_error_line(run_warehouse("report", "panel", "--customer", "²", check=False))
     assert line == "error: no customer with id or name '²' in the notifications"
     line = _one_error_line(run_warehouse("report", "detail", "--customer", "9" * 5_000, check=False))
@@ -93,3 +93,14 @@ def test_bad_options_closed_stdout_and_output_files(conn, tmp_path):
     assert "not built" in _one_error_line(failed)
     assert export.read_text() == exported
     assert [path.name for path in tmp_path.iterdir()] == ["acme.csv"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("panel", "--customer", ""), ("billing", "--customer", " "), ("detail", "--customer", "")],
+)
+def test_an_empty_customer_is_refused_not_read_as_every_customer(args):
+    result = run_warehouse("report", *args, check=False)
+    assert result.returncode == 2
+    assert "--customer: a customer id or name must not be empty" in result.stderr
+    assert "Traceback" not in result.stderr
