@@ -178,8 +178,9 @@ def _init(pgdata: Path) -> None:
     _pg("initdb", "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C", "-U", SUPERUSER)
 
 
-def start(home: Path) -> str:
-    """Start the server (initialising it the first time) and return its DSN. Idempotent.
+def start(home: Path, *, port: int | None = None) -> str:
+    """Start the server (initialising it the first time) and return its DSN. Idempotent. The port
+    is a free one unless given (a restart that clients reconnect to).
 
     A data directory from before passwords (every login trusted) is secured first, restarting it.
     """
@@ -193,7 +194,7 @@ def start(home: Path) -> str:
     running = dsn(home)
     if running is not None:
         return running
-    settings = {**SERVER_SETTINGS, "port": str(_free_port())}
+    settings = {**SERVER_SETTINGS, "port": str(port or _free_port())}
     options = " ".join(f"-c {name}={value}" for name, value in settings.items())
     log_file = pgdata / "server.log"
     try:
@@ -216,11 +217,12 @@ def _create_database(server_dsn: str) -> None:
             conn.execute(f'create database "{DATABASE}"')
 
 
-def stop(home: Path, *, purge: bool = False) -> None:
-    """Stop the server if it runs; with purge, delete its data too."""
+def stop(home: Path, *, purge: bool = False, immediate: bool = False) -> None:
+    """Stop the server if it runs; with purge, delete its data too. An immediate stop is a crash
+    (no checkpoint, sessions cut): the next start recovers from the WAL."""
     pgdata = _pgdata(home)
     if _running_port(home) is not None:
-        _pg("pg_ctl", "-D", str(pgdata), "-w", "-m", "fast", "stop")
+        _pg("pg_ctl", "-D", str(pgdata), "-w", "-m", "immediate" if immediate else "fast", "stop")
     if purge:
         shutil.rmtree(pgdata, ignore_errors=True)
         shutil.rmtree(_secrets(home), ignore_errors=True)

@@ -117,10 +117,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     broker.stop(home, purge=True)
 
 
-@pytest.fixture
-def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings with a new 4-partition topic and consumer group on the session's broker; group
-    timeouts kept small so joins and takeovers are quick."""
+def fresh_topic(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings (and KAFKA_* variables) with a new 4-partition topic and consumer group on the
+    broker; group timeouts kept small so joins and takeovers are quick."""
     name = f"notifications-{uuid.uuid4().hex[:12]}"
     broker.ensure_topic(kafka_bootstrap, name, 4)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
@@ -129,3 +128,9 @@ def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "6000")
     monkeypatch.setenv("KAFKA_MAX_POLL_INTERVAL_MS", "6000")
     return Settings.from_env()
+
+
+@pytest.fixture
+def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A fresh warehouse and a fresh topic on the session's broker."""
+    return fresh_topic(kafka_bootstrap, monkeypatch)

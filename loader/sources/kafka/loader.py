@@ -19,13 +19,13 @@ from functools import partial
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaError, OffsetOutOfRangeError
+from kafka.errors import CorruptRecordError, KafkaError, OffsetOutOfRangeError, UnsupportedCodecError
 from kafka.structs import OffsetAndMetadata
 
 from loader import broker, db
 from loader.settings import Settings
-from loader.sources.kafka import fence
-from loader.sources.kafka.encoding import Batch, CopyText
+from loader.sources.kafka import fence, undecodable
+from loader.sources.kafka.encoding import Batch, CopyText, headers_error
 from loader.sources.kafka.fence import Fenced, LoaderError
 from loader.sources.kafka.writers import Writer, land_batch
 from loader.sources.payloads import payload_error
@@ -58,6 +58,8 @@ def consumer_config(
         # Positions come from raw.kafka_offsets; a position Kafka no longer has must be an
         # error we handle, never a silent jump.
         "auto_offset_reset": "none",
+        # Records of aborted transactions are not landed, nor those of open ones yet.
+        "isolation_level": "read_committed",
         "allow_auto_create_topics": False,
         "session_timeout_ms": session_timeout_ms,
         "heartbeat_interval_ms": max(500, session_timeout_ms // 4),
@@ -137,6 +139,7 @@ class KafkaLoader:
         log_interval_s: float = 10.0,
     ) -> None:
         self.topic = topic
+        self._bootstrap = bootstrap
         self.stats = LoaderStats()
         self._batch_size = batch_size
         self._log_interval_s = log_interval_s
@@ -376,6 +379,12 @@ class KafkaLoader:
         except OffsetOutOfRangeError as error:
             self._recover_out_of_range(error.args[0] if error.args else {})
             return []
+        except (CorruptRecordError, UnsupportedCodecError) as error:
+            return self._dead_letter_undecodable(error)
+        except (KafkaError, LoaderError, psycopg.Error):  # the broker, or the rebalance listener's database
+            raise
+        except Exception as error:  # what a codec library raises on bytes it cannot decode
+            return self._dead_letter_undecodable(error)
         if self._unchecked:
             self._check_positions_exist()
         if self._fenced:
@@ -386,9 +395,7 @@ class KafkaLoader:
                 highwater = self._consumer.highwater(TopicPartition(self.topic, partition))
                 if highwater is not None:
                     self.stats.highwater[partition] = highwater
-        if not polled:
-            return []
-        if self.stats.first_received_at is None:
+        if polled and self.stats.first_received_at is None:
             self.stats.first_received_at = time.monotonic()
         batches = self._encode(polled, remaining)
         return batches if any(batch.ranges for batch in batches) else []
@@ -396,42 +403,76 @@ class KafkaLoader:
     def _encode(
         self, polled: Mapping[TopicPartition, Sequence[ConsumerRecord]], remaining: int | None
     ) -> list[Batch]:
+        """A batch's range ends at the consumer's position, not after its last record: offsets
+        that hold no record (transaction markers, aborted or compacted records) are passed too,
+        even in a poll that returns no record of the partition."""
         batches = [Batch() for _ in self._writers]
         encoded = 0
         topic = self.topic
-        for tp, fetched in sorted(polled.items()):
-            start = self._position.get(tp.partition)
-            if start is None:  # revoked meanwhile: nothing of it may land
-                continue
-            batch = batches[tp.partition % len(batches)]
-            records = fetched if fetched[0].offset >= start else [r for r in fetched if r.offset >= start]
+        for partition, start in sorted(self._position.items()):
+            tp = TopicPartition(topic, partition)
+            fetched = polled.get(tp, ())
+            records = (
+                [r for r in fetched if r.offset >= start]
+                if fetched and fetched[0].offset < start
+                else fetched
+            )
             if remaining is not None and len(records) > remaining - encoded:
                 records = records[: max(0, remaining - encoded)]
                 # max_messages cut this partition short: the rest is fetched again next time
-                self._consumer.seek(tp, records[-1].offset + 1 if records else start)
-            if not records:
+                end = records[-1].offset + 1 if records else start
+                self._consumer.seek(tp, end)
+            else:
+                end = max(start, self._consumer.position(tp))
+            if end == start:
                 continue
-            if records[0].offset > start:
-                log.warning(
-                    "%s[%d]: offsets %d..%d are not in the topic",
-                    topic,
-                    tp.partition,
-                    start,
-                    records[0].offset - 1,
+            if records and records[0].offset > start:
+                log.debug(
+                    "%s[%d]: offsets %d..%d hold no record", topic, partition, start, records[0].offset - 1
                 )
+            batch = batches[partition % len(batches)]
             accepted = []
             for record in records:
-                error = payload_error(record.value)
+                error = payload_error(record.value) or headers_error(record.headers)
                 if error is None:
                     accepted.append(record)
                 else:
                     batch.reject(record, error)
-            batch.rows += self._copy_text.rows(topic, tp.partition, accepted)
+            batch.rows += self._copy_text.rows(topic, partition, accepted)
             batch.records += accepted
-            end = records[-1].offset + 1
-            batch.ranges[tp.partition] = (start, end)
-            self._position[tp.partition] = end
+            batch.ranges[partition] = (start, end)
+            self._position[partition] = end
             encoded += len(records)
+        return batches
+
+    def _dead_letter_undecodable(self, error: Exception) -> list[Batch]:
+        """The batch the consumer failed on, as dead letters: one per offset, the batch's bytes in
+        the first; then past it. LoaderError if no batch where we stand fails to decode."""
+        found = undecodable.find(self._bootstrap, self.topic, self._position)
+        start = None if found is None else self._position.get(found.partition)
+        if found is None or start is None:
+            raise LoaderError(
+                f"{self.topic}: the consumer fails at offsets {dict(sorted(self._position.items()))}"
+                f" ({type(error).__name__}: {error}) on no record batch it could skip"
+            ) from error
+        log.error("%s[%d]: %s; to the dead letters", self.topic, found.partition, found.reason())
+        batch = Batch(ranges={found.partition: (start, found.end)})
+        first = max(start, found.start)
+        for offset in range(first, found.end):
+            batch.add_rejected(
+                found.partition,
+                offset,
+                topic=self.topic,
+                timestamp_ms=found.timestamp_ms,
+                key=None,
+                headers=None,
+                raw_value=found.data if offset == first else None,
+                error=found.reason() if offset == first else f"{found.reason()} (its bytes: offset {first})",
+            )
+        self._position[found.partition] = found.end
+        self._consumer.seek(TopicPartition(self.topic, found.partition), found.end)
+        batches = [Batch() for _ in self._writers]
+        batches[found.partition % len(batches)] = batch
         return batches
 
     def _check_positions_exist(self) -> None:
@@ -511,10 +552,13 @@ class KafkaLoader:
     def close(self) -> None:
         try:
             self._drain()
-            self._consumer.close(autocommit=False)
         finally:
-            for writer in self._writers:
-                writer.close()
+            try:
+                # even when a batch failed (the database gone): leave the group now
+                self._consumer.close(autocommit=False)
+            finally:
+                for writer in self._writers:
+                    writer.close()
 
 
 class _Rebalance(ConsumerRebalanceListener):

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import closing
 from datetime import UTC, datetime
 
+from confluent_kafka import Producer
 from kafka import KafkaConsumer, TopicPartition
 
 from loader.generator import Message, NotificationEvent, produce
@@ -100,3 +101,34 @@ def event(message_id: str, second: int) -> Message:
         payload="Olá Maria, seja muito bem-vindo! Precisa de alguma ajuda?",
         event_datetime=datetime(2020, 2, 3, 14, 0, second, 1000, tzinfo=UTC),
     ).message()
+
+
+def produce_records(
+    kafka: Settings,
+    records: Iterable[tuple[bytes | None, bytes, list[tuple[str, bytes | None]] | None]],
+    **config: object,
+) -> dict[int, int]:
+    """Send (key, value, headers) records to partition 0 with a librdkafka producer of the given
+    settings (compression.type, ...); return the end offset of every partition."""
+    producer = Producer({"bootstrap.servers": kafka.kafka.bootstrap_servers, **config})
+    failures = []
+    for key, value, headers in records:
+        producer.produce(
+            kafka.kafka.topic,
+            value,
+            key,
+            partition=0,
+            headers=headers,
+            on_delivery=lambda error, _message: failures.append(error) if error else None,
+        )
+    assert producer.flush(30) == 0, "not all records delivered"
+    assert failures == []
+    return end_offsets(kafka)
+
+
+def rows_landed(conn, table: str) -> list[tuple[int, ...]]:
+    """(offset, key, headers, value) of every row of raw.notification_events or its dead letters."""
+    value = {"raw.notification_events": "payload", "raw.notification_events_rejected": "raw_value"}[table]
+    return conn.execute(
+        f"select kafka_offset, kafka_key, kafka_headers, {value} from {table} order by kafka_offset"
+    ).fetchall()
