@@ -67,10 +67,13 @@ def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"WAREHOUSE_DSN={shlex.quote(db.resolve_dsn(settings))}")
-    # Commands run with WAREHOUSE_DSN set know the embedded server's reader password only from here.
-    reader_password = db.bi_reader_password(settings)
-    if reader_password is not None:
-        print(f"BI_READER_PASSWORD={shlex.quote(reader_password)}")
+    # Commands run with WAREHOUSE_DSN set know the embedded server's reader passwords only from here.
+    for name, password in [
+        ("BI_READER_PASSWORD", db.bi_reader_password(settings)),
+        ("PORTAL_READER_PASSWORD", db.portal_reader_password(settings)),
+    ]:
+        if password is not None:
+            print(f"{name}={shlex.quote(password)}")
     try:
         print(f"KAFKA_BOOTSTRAP_SERVERS={shlex.quote(broker.resolve_bootstrap(settings))}")
     except broker.BrokerNotRunning as error:
