@@ -255,7 +255,7 @@ def test_health_check_fails_while_the_loader_is_stalled_and_recovers(
 
         # The loader cannot write (its offset rows are locked) while events keep arriving and the
         # minutely dbt runs keep succeeding.
-        with psycopg.connect(conn.info.dsn) as locker:
+        with db.connect(service_settings) as locker:
             locker.execute("select * from raw.kafka_offsets where kafka_topic = %s for update", (topic,))
             arriving = threading.Thread(
                 target=lambda: generate(bootstrap, topic, EventMix(seed=2), rate=3000, duration=30)
