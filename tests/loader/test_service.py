@@ -15,7 +15,7 @@ from typing import TypeVar
 import psycopg
 import pytest
 
-from loader import db, embedded
+from loader import broker, db, embedded
 from loader.generator import POISON, EventMix, Message, NotificationEvent, generate, produce
 from loader.settings import Settings
 from tests.conftest import fresh_topic, fresh_warehouse, run_warehouse, start_warehouse
@@ -255,7 +255,7 @@ def test_health_check_fails_while_the_loader_is_stalled_and_recovers(
 
         # The loader cannot write (its offset rows are locked) while events keep arriving and the
         # minutely dbt runs keep succeeding.
-        with psycopg.connect(conn.info.dsn) as locker:
+        with db.connect(service_settings) as locker:
             locker.execute("select * from raw.kafka_offsets where kafka_topic = %s for update", (topic,))
             arriving = threading.Thread(
                 target=lambda: generate(bootstrap, topic, EventMix(seed=2), rate=3000, duration=30)
@@ -348,3 +348,38 @@ def test_postgres_crashing_under_the_service_stops_it_and_a_restart_lands_every_
                     restarted.wait()
     finally:
         embedded.stop(home, purge=True)
+
+
+def test_service_warns_when_the_embedded_broker_holds_too_many_messages(
+    warehouse: Settings, monkeypatch, tmp_path
+):
+    # The embedded broker (no KAFKA_BOOTSTRAP_SERVERS) of a home of its own; PostgreSQL stays the test's.
+    home = tmp_path / "home"
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("KAFKA_EMBEDDED_WARN_MESSAGES", "150")
+    monkeypatch.setenv("WAREHOUSE_MINUTELY_INTERVAL", "1")
+    monkeypatch.setenv("WAREHOUSE_STATUS_INTERVAL", "2")
+    settings = Settings.from_env()
+    try:
+        run_warehouse("up")
+        bootstrap = broker.resolve_bootstrap(settings)
+        generate(bootstrap, settings.kafka.topic, EventMix(seed=3), count=100)
+        log = tmp_path / "service.log"
+        service = start_warehouse("run", log=log)
+        try:
+            wait_for(lambda: "loader keeping up" in log.read_text(), "the first status line", timeout_s=120)
+            assert "embedded broker holds" not in log.read_text()
+            generate(bootstrap, settings.kafka.topic, EventMix(seed=4), count=100)
+            expected = "the embedded broker holds 200 messages (> 150, KAFKA_EMBEDDED_WARN_MESSAGES)"
+            wait_for(lambda: f"WARNING warehouse.service: {expected}" in log.read_text(), "the warning")
+            wait_for(lambda: f"loader keeping up; WARNING: {expected}" in log.read_text(), "the status line")
+            assert f"WARNING: {expected}" in run_warehouse("status").stdout
+            service.send_signal(signal.SIGTERM)
+            assert service.wait(timeout=60) == 0, log.read_text()
+        finally:
+            if service.poll() is None:
+                service.kill()
+                service.wait()
+    finally:
+        broker.stop(home, purge=True)
