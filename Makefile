@@ -22,8 +22,8 @@ demo: install
 test: install lint dbt-test pytest
 
 lint: install
-	$(BIN)/ruff check loader tests bench
-	$(BIN)/ruff format --check loader tests bench
+	$(BIN)/ruff check loader tests bench bi
+	$(BIN)/ruff format --check loader tests bench bi
 
 # A fresh database: the docs (and so every model) compile before anything is built; dbt build
 # (models, data and unit tests) on the sample data, then sqlfluff, whose dbt templater compiles

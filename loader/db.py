@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 from psycopg import sql
 
 from loader import embedded
 from loader.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class WarehouseNotRunning(RuntimeError):
@@ -33,6 +36,74 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
     return psycopg.connect(resolve_dsn(settings), application_name="warehouse-loader", **kwargs)
 
 
+BI_READER_ROLE = "bi_reader"
+# marts: dbt grants each model it builds; chatbot: the per-flow views (default privileges cover them).
+BI_SCHEMAS = ("marts", "chatbot")
+
+
+def bi_reader_password(settings: Settings) -> str | None:
+    """BI_READER_PASSWORD when set, else on the embedded server its generated one, else None."""
+    if settings.bi_reader_password is not None:
+        return settings.bi_reader_password
+    return embedded.password(settings.home, BI_READER_ROLE) if settings.is_embedded else None
+
+
+def reader_dsn(settings: Settings) -> str:
+    """The DSN of the read-only role (`bi_reader`): the warehouse's server and database."""
+    password = bi_reader_password(settings)
+    if password is None:
+        raise WarehouseNotRunning(
+            f"no password for {BI_READER_ROLE}: set BI_READER_PASSWORD (and run `warehouse up` with it)"
+        )
+    parts = urlsplit(resolve_dsn(settings))
+    host = parts.netloc.rpartition("@")[2]
+    credentials = f"{quote(BI_READER_ROLE, safe='')}:{quote(password, safe='')}"
+    return parts._replace(netloc=f"{credentials}@{host}").geturl()
+
+
+def without_password(dsn: str) -> str:
+    """The DSN to show in logs."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()
+
+
+# The pipeline's mutexes: row locks (held to the end of the transaction) on a table only the pipeline
+# can reach, so a reader cannot take or hold them as it could advisory locks (macros/pipeline_lock.sql
+# takes the same locks in dbt).
+_LOCKS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.pipeline_locks (
+    name text primary key,
+    locked_at timestamptz not null default now()
+)
+"""
+_LOCK = """
+insert into ops.pipeline_locks as locks (name) values (%s)
+on conflict (name) do update set locked_at = excluded.locked_at
+"""
+
+
+def lock(conn: psycopg.Connection, name: str) -> None:
+    """Wait for, then hold until the transaction ends, the pipeline's lock `name`."""
+    conn.execute(_LOCK, (name,))
+
+
+def _create_locks_table(conn: psycopg.Connection) -> None:
+    # Concurrent `create ... if not exists` can collide on the catalog: the loser retries once the
+    # winner has committed, and then finds the table.
+    for attempt in range(3):
+        try:
+            with conn.transaction():
+                conn.execute(_LOCKS_DDL)
+            return
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+            if attempt == 2:
+                raise
+
+
 MIGRATIONS = ("sql/raw_schema.sql", "sql/ops_schema.sql", "sql/marts_upgrade.sql")
 
 
@@ -41,31 +112,62 @@ def migrate(conn: psycopg.Connection) -> None:
 
     Idempotent and safe to run concurrently (the statements: loader/sql/).
     """
+    _create_locks_table(conn)
     with conn.transaction():
         # Serialise concurrent migrations: `create ... if not exists` races on the catalog otherwise.
-        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.raw_schema'))")
+        lock(conn, "warehouse.raw_schema")
         for path in MIGRATIONS:
             conn.execute(resources.files("loader").joinpath(path).read_text())
 
 
-BI_READER_ROLE = "bi_reader"
-# marts: dbt grants each model it builds; chatbot: the per-flow views (default privileges cover them).
-BI_SCHEMAS = ("marts", "chatbot")
+# What PUBLIC (hence any reader) may no longer execute in the warehouse's database: taking advisory
+# locks and creating large objects. Nothing of the pipeline uses either (its locks: `lock`), nor does
+# TimescaleDB from SQL (its C code takes its locks directly). Only a superuser can change these.
+_REVOKE_FROM_PUBLIC = r"""
+do $$
+declare
+    function regprocedure;
+begin
+    for function in
+        select oid::regprocedure from pg_proc
+        where pronamespace = 'pg_catalog'::regnamespace
+            and (
+                proname ~ '^pg_(try_)?advisory_(xact_)?lock'
+                or proname in ('lo_creat', 'lo_create', 'lo_from_bytea', 'lo_import')
+            )
+    loop
+        execute format('revoke execute on function %s from public', function);
+    end loop;
+end
+$$
+"""
+# A reader's session cannot sit in an open transaction (holding its locks on the marts, which
+# would hold off dbt's table swaps) for long. Role defaults: a session could still SET them.
+_READER_SETTINGS = {"idle_in_transaction_session_timeout": "60s", "statement_timeout": "15min"}
 
 
 def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
     """The read-only role BI tools log in with: SELECT on the marts, nothing else.
 
     dbt grants SELECT on every mart it builds (`+grants` in dbt_project.yml); this creates the role
-    and the schema usage. It can log in only when BI_READER_PASSWORD is set (never stored here).
+    and the schema usage, and takes from every role but the pipeline's the database's temporary
+    tables, advisory locks and large objects. It logs in with a password only (BI_READER_PASSWORD,
+    on the embedded server a generated one: `bi_reader_password`); without one a new role cannot log
+    in and an existing one keeps the password it has.
     """
     role = sql.Identifier(BI_READER_ROLE)
-    login = sql.SQL("login password {}").format(sql.Literal(password)) if password else sql.SQL("nologin")
     with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.bi_reader'))")
+        lock(conn, "warehouse.bi_reader")
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_READER_ROLE,)).fetchone()
-        verb = sql.SQL("alter") if exists else sql.SQL("create")
-        conn.execute(sql.SQL("{} role {} {}").format(verb, role, login))
+        if password:
+            verb = sql.SQL("alter") if exists else sql.SQL("create")
+            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
+        elif not exists:
+            conn.execute(sql.SQL("create role {} nologin").format(role))
+        for name, value in _READER_SETTINGS.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
+            )
         for schema in map(sql.Identifier, BI_SCHEMAS):
             conn.execute(sql.SQL("create schema if not exists {}").format(schema))
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
@@ -74,6 +176,21 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
                 sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
                     schema, role
                 )
+            )
+        database = sql.Identifier(conn.info.dbname)
+        # dbt's incremental models need temporary tables: the pipeline's role keeps them.
+        conn.execute(sql.SQL("revoke temporary on database {} from public").format(database))
+        conn.execute(sql.SQL("grant temporary on database {} to current_user").format(database))
+        row = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+        if row and row[0]:
+            conn.execute(_REVOKE_FROM_PUBLIC)
+        else:
+            log.warning(
+                "not a superuser: PUBLIC keeps advisory locks and large objects in %s (the pipeline does"
+                " not use them; revoke execute on pg_advisory_*lock* and lo_creat(e)/lo_from_bytea from"
+                " public as a superuser to take them from %s)",
+                conn.info.dbname,
+                BI_READER_ROLE,
             )
 
 

@@ -16,6 +16,8 @@ from datetime import date, datetime
 
 import psycopg
 
+from loader import db
+
 log = logging.getLogger(__name__)
 
 Invoke = Callable[[Sequence[str]], bool]
@@ -153,7 +155,7 @@ def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
     billed_at = _BILLED_AT if row and row[0] else "cast(null as timestamptz)"
     with conn.transaction():
         # One ledger writer at a time (a second service would otherwise note the same offsets twice).
-        conn.execute("select pg_advisory_xact_lock(hashtext('warehouse.billing_ledger'))")
+        db.lock(conn, "warehouse.billing_ledger")
         row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at), {"timezone": timezone}).fetchone()
     return int(row[0]) if row else 0
 

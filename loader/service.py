@@ -67,7 +67,7 @@ class Service:
     def run(self) -> int:
         with db.connect(self._settings) as conn:
             db.migrate(conn)
-            db.ensure_bi_reader(conn, self._settings.bi_reader_password)
+            db.ensure_bi_reader(conn, db.bi_reader_password(self._settings))
         log.info(
             "service starting: topic %s, dbt %s every %g s, billing %g s after a day closes",
             self._topic,
@@ -120,7 +120,7 @@ class Service:
                 self._stats = loader.stats
                 loader.run(self._stop)
         except LOADER_ERRORS as error:
-            log.error("loader: %s", error)
+            log.error("loader stopped, so the service stops (exit 1): %s", first_line(error))
             self._failure = error
             self._stop.set()
 
@@ -142,7 +142,10 @@ class Service:
                     self._tick(session, conn)
                 except psycopg.Error as error:
                     # the database restarting, say: try again at the next tick
-                    log.error("dbt tick failed: %s", error)
+                    if self._stop.is_set():  # the loader has said why already
+                        log.info("dbt tick cut short by the stop: %s", first_line(error))
+                    else:
+                        log.error("dbt tick failed: %s", first_line(error))
                     if conn is not None:
                         conn.close()
                     conn = None
@@ -234,6 +237,11 @@ class Service:
             self._skipped_ticks,
         )
         return messages
+
+
+def first_line(error: BaseException) -> str:
+    """An error as one log line (psycopg's connection errors span three)."""
+    return next(iter(str(error).strip().splitlines()), type(error).__name__)
 
 
 def run(settings: Settings, stop: threading.Event) -> int:

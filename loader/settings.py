@@ -95,7 +95,8 @@ class Settings:
     dsn: str | None
     # dbt target in profiles/profiles.yml.
     dbt_target: str
-    # Password of the read-only BI role; without it the role exists but cannot log in.
+    # Password of the read-only BI role; None: on the embedded server its generated one
+    # (loader.db.bi_reader_password), elsewhere the role keeps its password or, new, cannot log in.
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)

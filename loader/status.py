@@ -81,7 +81,7 @@ def fetch(conn: psycopg.Connection, topic: str) -> Status:
         ).fetchone(),
     )
     quarantined = _or_none(
-        conn, lambda: one("select count(*) from intermediate.int_notification_events_quarantined")
+        conn, lambda: one("select count(*) from marts.fct_notification_events_quarantined")
     )
     return Status(
         watermark=watermark,  # type: ignore[arg-type]
@@ -157,7 +157,7 @@ def render(status: Status, topic: str) -> str:
         ),
         "Billing days\n" + (render_table(("day", "state", "billed_at"), days) if days else "none yet"),
         f"Dead letters: {status.rejected:,} rejected messages (raw.notification_events_rejected),"
-        f" {quarantined} quarantined events (intermediate.int_notification_events_quarantined)",
+        f" {quarantined} quarantined events (marts.fct_notification_events_quarantined)",
     ]
     return "\n\n".join(sections) + "\n"
 

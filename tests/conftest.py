@@ -4,6 +4,7 @@ fresh database and a fresh topic per test."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -18,6 +19,8 @@ from loader import PROJECT_DIR, broker, db, embedded
 from loader.settings import Settings
 
 WAREHOUSE_BIN = Path(sys.executable).parent / "warehouse"
+# The read-only role is the server's, shared by the test databases: one password for the session.
+BI_READER_PASSWORD = secrets.token_urlsafe(16)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,10 +58,11 @@ def fresh_warehouse(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
         admin.execute(f'create database "{name}"')
     monkeypatch.setenv("WAREHOUSE_DSN", server_dsn.rsplit("/", 1)[0] + "/" + name)
+    monkeypatch.setenv("BI_READER_PASSWORD", BI_READER_PASSWORD)
     settings = Settings.from_env()
     with db.connect(settings) as conn:
         db.migrate(conn)
-        db.ensure_bi_reader(conn, password=None)
+        db.ensure_bi_reader(conn, settings.bi_reader_password)
     yield settings
     with psycopg.connect(_admin_dsn(server_dsn), autocommit=True) as admin:
         admin.execute(f'drop database "{name}" with (force)')
@@ -113,10 +117,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     broker.stop(home, purge=True)
 
 
-@pytest.fixture
-def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings with a new 4-partition topic and consumer group on the session's broker; group
-    timeouts kept small so joins and takeovers are quick."""
+def fresh_topic(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings (and KAFKA_* variables) with a new 4-partition topic and consumer group on the
+    broker; group timeouts kept small so joins and takeovers are quick."""
     name = f"notifications-{uuid.uuid4().hex[:12]}"
     broker.ensure_topic(kafka_bootstrap, name, 4)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
@@ -125,3 +128,9 @@ def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "6000")
     monkeypatch.setenv("KAFKA_MAX_POLL_INTERVAL_MS", "6000")
     return Settings.from_env()
+
+
+@pytest.fixture
+def kafka(warehouse: Settings, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A fresh warehouse and a fresh topic on the session's broker."""
+    return fresh_topic(kafka_bootstrap, monkeypatch)

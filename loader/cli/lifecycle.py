@@ -22,10 +22,10 @@ def up(settings: Settings) -> int:
     the read-only role, make sure the topic exists."""
     if settings.is_embedded:
         server_dsn = embedded.start(settings.home)
-        log.info("embedded PostgreSQL running: %s", server_dsn)
+        log.info("embedded PostgreSQL running: %s", db.without_password(server_dsn))
     with db.connect(settings) as conn:
         db.migrate(conn)
-        db.ensure_bi_reader(conn, settings.bi_reader_password)
+        db.ensure_bi_reader(conn, db.bi_reader_password(settings))
     log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
@@ -64,6 +64,10 @@ def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"WAREHOUSE_DSN={shlex.quote(db.resolve_dsn(settings))}")
+    # Commands run with WAREHOUSE_DSN set know the embedded server's reader password only from here.
+    reader_password = db.bi_reader_password(settings)
+    if reader_password is not None:
+        print(f"BI_READER_PASSWORD={shlex.quote(reader_password)}")
     try:
         print(f"KAFKA_BOOTSTRAP_SERVERS={shlex.quote(broker.resolve_bootstrap(settings))}")
     except broker.BrokerNotRunning as error:

@@ -44,3 +44,23 @@ begin
     end loop;
 end
 $$;
+
+-- fct_notification_events_quarantined was intermediate.int_notification_events_quarantined: it
+-- reads fct_notifications, and layers point one way (staging -> intermediate -> marts). The table and
+-- its offsets move with it, so its next run goes on from where the old one stopped.
+do $$
+begin
+    if to_regclass('intermediate.int_notification_events_quarantined') is null
+        or to_regclass('marts.fct_notification_events_quarantined') is not null then
+        return;
+    end if;
+    create schema if not exists marts;
+    alter table intermediate.int_notification_events_quarantined set schema marts;
+    alter table marts.int_notification_events_quarantined rename to fct_notification_events_quarantined;
+    if to_regclass('intermediate.int_kafka_offsets_processed') is not null then
+        update intermediate.int_kafka_offsets_processed
+        set model_name = 'fct_notification_events_quarantined'
+        where model_name = 'int_notification_events_quarantined';
+    end if;
+end
+$$;

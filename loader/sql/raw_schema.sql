@@ -49,6 +49,7 @@ create table if not exists raw.notification_events (
     kafka_offset bigint not null,
     kafka_timestamp timestamptz,
     kafka_key bytea,
+    kafka_headers jsonb,
     payload jsonb not null,
     loaded_at timestamptz not null default now(),
     primary key (kafka_topic, kafka_partition, kafka_offset)
@@ -61,11 +62,17 @@ create table if not exists raw.notification_events_rejected (
     kafka_offset bigint not null,
     kafka_timestamp timestamptz,
     kafka_key bytea,
+    kafka_headers jsonb,
     raw_value bytea,
     error text not null,
     loaded_at timestamptz not null default now(),
     primary key (kafka_topic, kafka_partition, kafka_offset)
 );
+
+-- Record headers as received, in order, duplicates kept: [{"key": text, "value": base64 or null}],
+-- null for a record without headers. Warehouses created before headers were kept get the column.
+alter table raw.notification_events add column if not exists kafka_headers jsonb;
+alter table raw.notification_events_rejected add column if not exists kafka_headers jsonb;
 
 -- Next offset to land per partition, committed in the same transaction as the rows.
 create table if not exists raw.kafka_offsets (

@@ -57,7 +57,7 @@
 create extension if not exists timescaledb;
 
 -- one setup at a time: several services may run `warehouse up` together
-select pg_advisory_xact_lock(hashtext('warehouse.timescale_setup_raw'));
+{{ pipeline_lock('warehouse.timescale_setup_raw') }};
 
 {{ timescale_create_hypertable_sql(events, 'loaded_at', "interval '1 day'") }};
 

@@ -12,7 +12,8 @@ from loader import PROJECT_DIR
 
 COMPOSE = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-ONE_SHOT = {"kafka-init", "warehouse-init"}
+ONE_SHOT = {"kafka-init", "warehouse-init", "metabase-init"}
+BI = {"metabase", "metabase-init"}
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:[:?-][^}]*)?\}")
 
 
@@ -60,8 +61,18 @@ def test_service_is_wired_to_timescaledb_and_kafka_through_env():
 
 
 def test_metabase_only_in_bi_profile():
-    assert SERVICES["metabase"]["profiles"] == ["bi"]
-    assert all("profiles" not in service for name, service in SERVICES.items() if name != "metabase")
+    assert all(SERVICES[name]["profiles"] == ["bi"] for name in BI)
+    assert all("profiles" not in service for name, service in SERVICES.items() if name not in BI)
+
+
+def test_metabase_is_provisioned_through_bi_reader_once_it_is_healthy():
+    init = SERVICES["metabase-init"]
+    assert init["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert init["volumes"] == ["./bi/metabase:/provisioning:ro"]
+    assert init["entrypoint"] == ["python", "/provisioning/provision.py"]
+    env = _env("metabase-init")
+    assert env["WAREHOUSE_DB_HOST"] == "timescaledb"
+    assert env["BI_READER_PASSWORD"] == _env("warehouse")["BI_READER_PASSWORD"]
 
 
 def test_no_secret_committed():

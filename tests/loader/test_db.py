@@ -1,4 +1,4 @@
-"""The raw schema migration and the read-only BI role."""
+"""The raw schema migration, the pipeline's locks and the read-only BI role."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from loader import PROJECT_DIR, db
+from loader.settings import Settings
 from tests.conftest import run_warehouse
 
 
@@ -35,6 +36,25 @@ def test_migrate_gives_a_fct_notifications_built_before_the_event_key_its_index(
     assert indexes == [(False, False), (True, True)]  # batch_id's, and the key's in place of two
 
 
+def test_migrate_moves_the_quarantine_built_in_intermediate_to_marts_with_its_offsets(warehouse, conn):
+    conn.execute(
+        "create schema if not exists intermediate;"
+        " create table intermediate.int_notification_events_quarantined (kafka_offset bigint);"
+        " insert into intermediate.int_notification_events_quarantined values (7);"
+        " create table intermediate.int_kafka_offsets_processed (model_name text, processed_offset bigint);"
+        " insert into intermediate.int_kafka_offsets_processed values"
+        " ('int_notification_events_quarantined', 8), ('fct_notifications', 9)"
+    )
+    db.migrate(conn)
+    db.migrate(conn)
+    assert conn.execute("select * from marts.fct_notification_events_quarantined").fetchall() == [(7,)]
+    assert conn.execute(
+        "select to_regclass('intermediate.int_notification_events_quarantined')"
+    ).fetchone() == (None,)
+    offsets = conn.execute("select * from intermediate.int_kafka_offsets_processed order by 1").fetchall()
+    assert offsets == [("fct_notification_events_quarantined", 8), ("fct_notifications", 9)]
+
+
 def test_bi_reader_reads_marts_and_nothing_else(warehouse, conn):
     db.ensure_bi_reader(conn, password="s3cret'quote")  # a quote must not break the statement
     run_warehouse("load", "invoices", PROJECT_DIR / "data" / "invoices" / "invoices.csv")
@@ -55,3 +75,61 @@ def test_bi_reader_reads_marts_and_nothing_else(warehouse, conn):
                 reader.execute(f"select 1 from {relation}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("create table marts.mine (id int)")
+
+
+def test_reader_dsn_logs_in_as_bi_reader_with_its_password_only(warehouse):
+    dsn = db.reader_dsn(warehouse)
+    with psycopg.connect(dsn, autocommit=True) as reader:
+        assert reader.execute("select current_user").fetchone() == (db.BI_READER_ROLE,)
+    wrong = psycopg.conninfo.make_conninfo(dsn, password="wrong")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(wrong)
+
+
+def test_reader_dsn_without_a_password_says_so(warehouse, monkeypatch):
+    monkeypatch.delenv("BI_READER_PASSWORD")
+    with pytest.raises(db.WarehouseNotRunning, match="BI_READER_PASSWORD"):
+        db.reader_dsn(Settings.from_env())
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "create temporary table mine (id int)",
+        "select lo_create(0)",
+        "select lo_from_bytea(0, 'x')",
+        "select pg_advisory_lock(1)",
+        "select pg_try_advisory_xact_lock(1)",
+        "select pg_advisory_lock_shared(1, 2)",
+        "select * from ops.pipeline_locks",
+        "select * from ops.dbt_runs",
+        "create table marts.mine (id int)",
+    ],
+)
+def test_bi_reader_cannot_make_anything_or_take_a_lock(warehouse, statement):
+    with (
+        psycopg.connect(db.reader_dsn(warehouse), autocommit=True) as reader,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        reader.execute(statement)
+
+
+def test_bi_reader_sessions_cannot_idle_in_a_transaction(warehouse):
+    with psycopg.connect(db.reader_dsn(warehouse), autocommit=True) as reader:
+        assert reader.execute("show idle_in_transaction_session_timeout").fetchone() == ("1min",)
+
+
+def test_the_pipeline_keeps_temporary_tables(warehouse, conn):
+    conn.execute("create temporary table scratch (id int)")
+
+
+def test_pipeline_lock_is_held_until_the_transaction_ends(warehouse):
+    with db.connect(warehouse) as holder, db.connect(warehouse) as waiter:
+        db.lock(holder, "test.lock")
+        waiter.execute("set lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            db.lock(waiter, "test.lock")
+        waiter.rollback()
+        db.lock(waiter, "test.other")  # another name: not held
+        holder.commit()
+        db.lock(waiter, "test.lock")

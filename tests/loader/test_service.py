@@ -13,9 +13,10 @@ from typing import TypeVar
 import psycopg
 import pytest
 
+from loader import db, embedded
 from loader.generator import POISON, Message, NotificationEvent, produce
 from loader.settings import Settings
-from tests.conftest import run_warehouse, start_warehouse
+from tests.conftest import fresh_topic, fresh_warehouse, run_warehouse, start_warehouse
 
 _T = TypeVar("_T")
 MIDNIGHT = datetime(2020, 2, 4, tzinfo=UTC)
@@ -219,3 +220,62 @@ def test_status_and_its_health_check(warehouse: Settings, conn: psycopg.Connecti
     monkeypatch.setenv("WAREHOUSE_DSN", "postgresql://nobody@127.0.0.1:1/nothing")
     down = run_warehouse("status", "--check", check=False)
     assert down.returncode == 1 and "unhealthy: database unreachable" in down.stderr
+
+
+def test_postgres_crashing_under_the_service_stops_it_and_a_restart_lands_every_offset_once(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    # A server of its own: this test crashes it.
+    home = tmp_path / "postgres"
+    server_dsn = embedded.start(home)
+    try:
+        with fresh_warehouse(server_dsn, monkeypatch):
+            monkeypatch.setenv("WAREHOUSE_MINUTELY_INTERVAL", "2")
+            settings = fresh_topic(kafka_bootstrap, monkeypatch)
+            events = stream(150_000, MIDNIGHT, timedelta(milliseconds=10), "C")
+            produce(kafka_bootstrap, settings.kafka.topic, [event.message() for event in events])
+            log = tmp_path / "service.log"
+            service = start_warehouse("run", log=log)
+            try:
+                with psycopg.connect(db.resolve_dsn(settings), autocommit=True) as conn:
+                    wait_for(
+                        lambda: any(n for n, _, _ in landed_offsets(conn, settings.kafka.topic).values()),
+                        "the first batches to land",
+                    )
+                embedded.stop(home, immediate=True)
+                assert service.wait(timeout=60) == 1
+            finally:
+                if service.poll() is None:
+                    service.kill()
+                    service.wait()
+            output = log.read_text()
+            assert "Traceback" not in output
+            # the service says why it stops in one line (the dbt run in flight reports its own failure)
+            (said,) = [line for line in output.splitlines() if " ERROR warehouse.service: " in line]
+            assert "loader stopped, so the service stops (exit 1): " in said, said
+            assert "Consumer poll timeout" not in output  # the consumer left the group at once
+
+            embedded.start(home, port=int(server_dsn.rsplit(":", 1)[1].split("/")[0]))
+            restarted = start_warehouse("run", log=tmp_path / "restarted.log")
+            try:
+                with psycopg.connect(db.resolve_dsn(settings), autocommit=True) as conn:
+                    wait_for(
+                        lambda: (
+                            sum(n for n, _, _ in landed_offsets(conn, settings.kafka.topic).values())
+                            == len(events)
+                        ),
+                        "every event to land after the restart",
+                        timeout_s=120,
+                    )
+                    restarted.send_signal(signal.SIGTERM)
+                    assert restarted.wait(timeout=60) == 0
+                    for partition, (next_offset, count, end) in landed_offsets(
+                        conn, settings.kafka.topic
+                    ).items():
+                        assert count == end == next_offset, f"partition {partition}"
+            finally:
+                if restarted.poll() is None:
+                    restarted.kill()
+                    restarted.wait()
+    finally:
+        embedded.stop(home, purge=True)

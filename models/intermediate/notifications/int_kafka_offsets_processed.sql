@@ -8,7 +8,7 @@
     )
 }}
 
-{#- The offset state of the models that process Kafka data incrementally (macros/kafka_increments.sql).
+{#- The offset state of the models that process Kafka data incrementally (macros/kafka/).
     Only their hooks write rows; this model owns the table, so it never selects any. A full refresh
     would forget every consumer's progress: it is disabled here, reset a consumer by refreshing it.
     Untagged: deployment (`warehouse build`) creates it, so the minutely run does not pay for a no-op. #}

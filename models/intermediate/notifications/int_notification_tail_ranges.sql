@@ -1,6 +1,4 @@
 {{ config(materialized='view') }}
--- depends_on: {{ ref('fct_notifications_per_minute') }}
--- depends_on: {{ ref('dim_notification_customers') }}
 
 {#- The raw tail, per partition: offsets from where fct_notifications_per_minute stopped (0 when it
     never saw the partition) up to the loader's next offset. Rows there are landed but not rolled up:
@@ -8,7 +6,8 @@
     target the rollup is a real-time continuous aggregate: the tail starts where fct_notifications
     stopped (notification_rollup_offsets_model). customers_from_offset is where the tail starts for
     the customer list: the lower of the rollup's and dim_notification_customers' offsets (the two run
-    side by side), so a customer the dimension has not seen yet is found in raw. #}
+    side by side), so a customer the dimension has not seen yet is found in raw. It reads the models'
+    progress in int_kafka_offsets_processed, never the marts themselves, so it depends on no mart. #}
 
 with
 

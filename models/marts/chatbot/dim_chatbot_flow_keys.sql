@@ -117,9 +117,10 @@ named as (
         answer_key,
         column_position,
         {{ chatbot_identifier('wanted_column_name', 'answer_key', 'wanted_name_rank > 1') }} as column_name,
-        column_type,
+        column_type = 'boolean' as is_boolean,
         first_answered_at,
-        conversation_count
+        conversation_count,
+        column_type
 
     from ranked
 

@@ -1,5 +1,5 @@
 {#- Typed notification events. Every cast is guarded, so a malformed message never breaks a build:
-    its typed fields are null and invalid_reason says why (int_notification_events_quarantined). #}
+    its typed fields are null and invalid_reason says why (fct_notification_events_quarantined). #}
 
 with
 

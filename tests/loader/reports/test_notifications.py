@@ -93,9 +93,9 @@ def billing(*args: str) -> str:
 def test_panel_detail_and_billing_for_two_days(conn, land, tmp_path):
     land([*ACME_EVENTS, *OTHER_EVENTS, *BULK])
     build = run_warehouse("build")
-    assert "WARN 4 test_int_notification_events_quarantined__is_empty" in build.stdout
+    assert "WARN 4 test_fct_notification_events_quarantined__is_empty" in build.stdout
     assert conn.execute(
-        "select invalid_reason from intermediate.int_notification_events_quarantined order by invalid_reason"
+        "select invalid_reason from marts.fct_notification_events_quarantined order by invalid_reason"
     ).fetchall() == [
         ("customer_id is not a non-negative integer",),
         ("event_datetime is not an ISO 8601 timestamp with a UTC offset",),

@@ -7,4 +7,4 @@ select
     kafka_partition,
     kafka_offset,
     invalid_reason
-from {{ ref('int_notification_events_quarantined') }}
+from {{ ref('fct_notification_events_quarantined') }}

@@ -1,34 +1,20 @@
-"""Kafka topic -> raw.notification_events, exactly once, bad messages to raw.notification_events_rejected.
+"""The loader: a consumer-group member that polls, validates and encodes batches and hands them
+to the writer threads, one partition always to the same writer so its batches commit in order.
 
-Exactly once: raw.kafka_offsets holds, per partition, the next offset to land. Each batch is one
-PostgreSQL transaction that first moves every partition's offset with a compare-and-set
-(`... set next_offset = end where next_offset = start`), then COPYs the rows. If a compare-and-set
-touches no row, another loader (or an operator) moved the offset since we read it: the whole
-batch rolls back and we seek to the stored offsets again. That fence, not the consumer group,
-is what keeps a paused or zombie loader from writing a duplicate; the group only spreads the
-partitions. On every assignment the loader seeks to the stored offsets; offsets are committed to
-Kafka as well, after PostgreSQL, only so that standard lag tools work.
-
-Throughput: the main thread polls, validates and encodes a batch as COPY text while writer
-threads (one connection each, a partition always on the same one) land the previous one, so
-Python and PostgreSQL work in parallel. Values are written as
-the bytes received (COPY-escaped), never parsed and re-serialised.
+On every assignment (and after a fenced batch) it seeks to the offsets stored in PostgreSQL;
+offsets are committed to Kafka as well, after PostgreSQL, only so that standard lag tools work.
 """
 
 from __future__ import annotations
 
-import binascii
 import logging
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
-from typing import TypeVar
 
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -38,32 +24,14 @@ from kafka.structs import OffsetAndMetadata
 
 from loader import broker, db
 from loader.settings import Settings
+from loader.sources.kafka import fence, undecodable
+from loader.sources.kafka.encoding import Batch, CopyText, headers_error
+from loader.sources.kafka.fence import Fenced, LoaderError
+from loader.sources.kafka.writers import Writer, land_batch
 from loader.sources.payloads import payload_error
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-COPY_EVENTS = (
-    "copy raw.notification_events"
-    " (kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, kafka_key, payload) from stdin"
-)
-COPY_REJECTED = (
-    "copy raw.notification_events_rejected"
-    " (kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, kafka_key, raw_value, error)"
-    " from stdin"
-)
-MOVE_OFFSET = (
-    "update raw.kafka_offsets set next_offset = %s, updated_at = now()"
-    " where kafka_topic = %s and kafka_partition = %s and next_offset = %s"
-)
-STORED_OFFSETS = "select kafka_partition, next_offset from raw.kafka_offsets where kafka_topic = %s"
-INSERT_OFFSETS = (
-    "insert into raw.kafka_offsets (kafka_topic, kafka_partition, next_offset)"
-    " select %s, unnest(%s::integer[]), unnest(%s::bigint[])"
-    " on conflict (kafka_topic, kafka_partition) do nothing"
-)
-
-_COPY_LINE = re.compile(r"\bline (\d+)\b")
 KAFKA_COMMIT_INTERVAL_S = 1.0
 REJECTED_LOGGED_PER_BATCH = 5
 POLL_TIMEOUT_MS = 500
@@ -71,13 +39,6 @@ POLL_TIMEOUT_MS = 500
 # writers overlapping best (20k lands ~25% fewer messages/s).
 BATCH_SIZE = 10_000
 GIL_SWITCH_INTERVAL_S = 0.0005
-IDLE_IN_TRANSACTION_S = 60
-# Kafka timestamps are whatever producers set: none (-1) or past year 9999 land as null.
-MAX_TIMESTAMP_MS = 253_402_300_800_000
-
-
-class LoaderError(RuntimeError):
-    """The loader cannot go on safely; the message names the topic and partition."""
 
 
 def consumer_config(
@@ -97,6 +58,8 @@ def consumer_config(
         # Positions come from raw.kafka_offsets; a position Kafka no longer has must be an
         # error we handle, never a silent jump.
         "auto_offset_reset": "none",
+        # Records of aborted transactions are not landed, nor those of open ones yet.
+        "isolation_level": "read_committed",
         "allow_auto_create_topics": False,
         "session_timeout_ms": session_timeout_ms,
         "heartbeat_interval_ms": max(500, session_timeout_ms // 4),
@@ -152,155 +115,6 @@ class LoaderStats:
         )
 
 
-@dataclass
-class Batch:
-    """One poll's worth of messages, encoded for COPY. ranges: partition -> [start, end)."""
-
-    ranges: dict[int, tuple[int, int]] = field(default_factory=dict)
-    rows: list[bytes] = field(default_factory=list)
-    # the record behind each row, to move it to the dead letters if PostgreSQL refuses it after all
-    records: list[ConsumerRecord] = field(default_factory=list)
-    rejected: list[tuple[object, ...]] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.rows) + len(self.rejected)
-
-    def reject(self, record: ConsumerRecord, error: str) -> None:
-        self.rejected.append(
-            (
-                record.topic,
-                record.partition,
-                record.offset,
-                _timestamp(record.timestamp),
-                record.key,
-                record.value,
-                error,
-            )
-        )
-
-
-class Fenced(Exception):
-    def __init__(self, partition: int, start: int) -> None:
-        super().__init__(f"partition {partition}: stored offset is no longer {start}")
-
-
-def land_batch(conn: psycopg.Connection, topic: str, batch: Batch) -> None:
-    """Land a batch in one transaction, offsets first; raise Fenced (nothing written) if the
-    stored offset of any partition is not the batch's start any more."""
-    with conn.transaction():
-        # Sorted, so concurrent loaders lock offset rows in the same order and cannot deadlock.
-        for partition, (start, end) in sorted(batch.ranges.items()):
-            moved = conn.execute(MOVE_OFFSET, (end, topic, partition, start)).rowcount
-            if moved != 1:
-                raise Fenced(partition, start)
-        try:
-            with conn.cursor() as cursor:
-                _copy_events(conn, cursor, batch)
-                if batch.rejected:
-                    with cursor.copy(COPY_REJECTED) as copy:
-                        for row in batch.rejected:
-                            copy.write_row(row)
-        except psycopg.errors.UniqueViolation as error:
-            raise LoaderError(
-                f"topic {topic}: an offset of {dict(sorted(batch.ranges.items()))} is already landed;"
-                " raw.kafka_offsets was moved back without deleting the rows it covers"
-                f" (see README, replaying from an offset): {error.diag.message_detail}"
-            ) from None
-
-
-def _copy_events(conn: psycopg.Connection, cursor: psycopg.Cursor[object], batch: Batch) -> None:
-    """COPY the rows; a value payload_error let through but jsonb refuses (an exotic number, say)
-    goes to the dead letters and the COPY is retried, so the partition never stalls."""
-    while batch.rows:
-        try:
-            with conn.transaction(), cursor.copy(COPY_EVENTS) as copy:
-                copy.write(b"".join(batch.rows))
-            return
-        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as error:
-            line = _COPY_LINE.search(error.diag.context or "")
-            if line is None:
-                raise
-            index = int(line.group(1)) - 1
-            del batch.rows[index]
-            batch.reject(batch.records.pop(index), f"PostgreSQL refused it: {error.diag.message_primary}")
-
-
-class _CopyText:
-    """Envelope fields as COPY text, cached: a batch repeats timestamps (one per producer batch)
-    and keys (one per customer) over and over."""
-
-    LIMIT = 100_000
-
-    def __init__(self) -> None:
-        self._timestamps: dict[int, bytes] = {}
-        self._keys: dict[bytes, bytes] = {}
-
-    def timestamp(self, timestamp_ms: int | None) -> bytes:
-        if timestamp_ms is None or not 0 <= timestamp_ms < MAX_TIMESTAMP_MS:
-            return b"\\N"
-        text = self._timestamps.get(timestamp_ms)
-        if text is None:
-            if len(self._timestamps) > self.LIMIT:
-                self._timestamps.clear()
-            seconds, millis = divmod(timestamp_ms, 1000)
-            text = b"%s.%03d+00" % (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)).encode(), millis)
-            self._timestamps[timestamp_ms] = text
-        return text
-
-    def key(self, key: bytes | None) -> bytes:
-        if key is None:
-            return b"\\N"
-        text = self._keys.get(key)
-        if text is None:
-            if len(self._keys) > self.LIMIT:
-                self._keys.clear()
-            text = b"\\\\x" + binascii.hexlify(key)  # bytea hex input, its backslash escaped
-            self._keys[key] = text
-        return text
-
-
-def _timestamp(timestamp_ms: int | None) -> datetime | None:
-    if timestamp_ms is None or not 0 <= timestamp_ms < MAX_TIMESTAMP_MS:
-        return None
-    return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-
-
-def _copy_escaped_values(records: Sequence[ConsumerRecord]) -> list[bytes]:
-    """The values, escaped for COPY text format, in one pass over the whole batch.
-
-    A backslash starts an escape; tab, newline and CR separate fields and rows. Valid JSON has
-    the last three only as whitespace between tokens, and never a NUL byte, so NUL can join the
-    values for one bulk replace per character instead of four calls per value."""
-    joined = b"\x00".join([record.value for record in records])
-    escaped = (
-        joined.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\t", b"\\t")
-    )
-    return escaped.split(b"\x00") if records else []
-
-
-class _Writer:
-    """A thread with a connection of its own: what is submitted to it commits in order."""
-
-    def __init__(self, connect: Callable[[], psycopg.Connection], name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        try:
-            self._conn = self._executor.submit(connect).result()
-            # A loader paused inside a transaction keeps its partitions' offset rows locked and
-            # the loader that took them over waiting; PostgreSQL ends such a session.
-            self._conn.execute(f"set idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S}s'")
-        except BaseException:
-            self._executor.shutdown()
-            raise
-
-    def submit(self, work: Callable[[psycopg.Connection], _T]) -> Future[_T]:
-        return self._executor.submit(work, self._conn)
-
-    def close(self) -> None:
-        self._executor.submit(self._conn.close).result()
-        self._executor.shutdown()
-
-
 class KafkaLoader:
     """A consumer-group member landing one topic exactly once; drive it with run().
 
@@ -325,6 +139,7 @@ class KafkaLoader:
         log_interval_s: float = 10.0,
     ) -> None:
         self.topic = topic
+        self._bootstrap = bootstrap
         self.stats = LoaderStats()
         self._batch_size = batch_size
         self._log_interval_s = log_interval_s
@@ -339,7 +154,7 @@ class KafkaLoader:
         self._unchecked: dict[int, int | None] = {}
         self._assigned_at: float | None = None
         self._last_kafka_commit = 0.0
-        self._copy_text = _CopyText()
+        self._copy_text = CopyText()
         self._consumer = KafkaConsumer(
             **consumer_config(
                 bootstrap,
@@ -352,13 +167,13 @@ class KafkaLoader:
         # Writer threads with a connection each land the batches while the main thread polls; a
         # partition always goes to the same writer, so its batches commit in order. Several let
         # PostgreSQL parse jsonb on more than one core.
-        self._writers: list[_Writer] = []
+        self._writers: list[Writer] = []
         # The writers mostly wait on PostgreSQL, then need the GIL back for a moment while the main
         # thread decodes records: hand it over within 0.5 ms rather than Python's default 5 ms
         # (measured: ~20% more messages/s end to end). Process-wide, and harmless elsewhere.
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         try:
-            self._writers += [_Writer(connect, f"kafka-writer-{i}") for i in range(writers)]
+            self._writers += [Writer(connect, f"kafka-writer-{i}") for i in range(writers)]
             self._initialise_offsets(group_id)
             self._consumer.subscribe([topic], listener=_Rebalance(self))
         except BaseException:
@@ -385,16 +200,7 @@ class KafkaLoader:
 
     def _stored_offsets(self, partitions: Iterable[int], first: Mapping[int, int]) -> dict[int, int]:
         """Stored next offsets of `partitions`, inserting `first` for partitions not stored yet."""
-        wanted = set(partitions)
-        new = sorted(wanted & first.keys())
-
-        def read(conn: psycopg.Connection) -> dict[int, int]:
-            with conn.transaction():
-                if new:
-                    conn.execute(INSERT_OFFSETS, (self.topic, new, [first[p] for p in new]))
-                rows = conn.execute(STORED_OFFSETS, (self.topic,)).fetchall()
-            return {partition: offset for partition, offset in rows if partition in wanted}
-
+        read = partial(fence.stored_offsets, topic=self.topic, wanted=set(partitions), first=first)
         self._drain()  # so that what we read includes every batch handed over
         return self._writers[0].submit(read).result()
 
@@ -573,6 +379,10 @@ class KafkaLoader:
         except OffsetOutOfRangeError as error:
             self._recover_out_of_range(error.args[0] if error.args else {})
             return []
+        except (LoaderError, psycopg.Error):  # from the rebalance listener
+            raise
+        except Exception as error:  # a record batch that cannot be decoded raises what its codec raises
+            return self._dead_letter_undecodable(error)
         if self._unchecked:
             self._check_positions_exist()
         if self._fenced:
@@ -583,9 +393,7 @@ class KafkaLoader:
                 highwater = self._consumer.highwater(TopicPartition(self.topic, partition))
                 if highwater is not None:
                     self.stats.highwater[partition] = highwater
-        if not polled:
-            return []
-        if self.stats.first_received_at is None:
+        if polled and self.stats.first_received_at is None:
             self.stats.first_received_at = time.monotonic()
         batches = self._encode(polled, remaining)
         return batches if any(batch.ranges for batch in batches) else []
@@ -593,48 +401,74 @@ class KafkaLoader:
     def _encode(
         self, polled: Mapping[TopicPartition, Sequence[ConsumerRecord]], remaining: int | None
     ) -> list[Batch]:
+        """A batch's range ends at the consumer's position, not after its last record: offsets
+        that hold no record (transaction markers, aborted or compacted records) are passed too,
+        even in a poll that returns no record of the partition."""
         batches = [Batch() for _ in self._writers]
         encoded = 0
         topic = self.topic
-        timestamp_text, key_text = self._copy_text.timestamp, self._copy_text.key
-        for tp, fetched in sorted(polled.items()):
-            start = self._position.get(tp.partition)
-            if start is None:  # revoked meanwhile: nothing of it may land
-                continue
-            batch = batches[tp.partition % len(batches)]
-            records = fetched if fetched[0].offset >= start else [r for r in fetched if r.offset >= start]
+        for partition, start in sorted(self._position.items()):
+            tp = TopicPartition(topic, partition)
+            fetched = polled.get(tp, ())
+            records = (
+                [r for r in fetched if r.offset >= start]
+                if fetched and fetched[0].offset < start
+                else fetched
+            )
             if remaining is not None and len(records) > remaining - encoded:
                 records = records[: max(0, remaining - encoded)]
                 # max_messages cut this partition short: the rest is fetched again next time
-                self._consumer.seek(tp, records[-1].offset + 1 if records else start)
-            if not records:
+                end = records[-1].offset + 1 if records else start
+                self._consumer.seek(tp, end)
+            else:
+                end = max(start, self._consumer.position(tp))
+            if end == start:
                 continue
-            if records[0].offset > start:
-                log.warning(
-                    "%s[%d]: offsets %d..%d are not in the topic",
-                    topic,
-                    tp.partition,
-                    start,
-                    records[0].offset - 1,
+            if records and records[0].offset > start:
+                log.debug(
+                    "%s[%d]: offsets %d..%d hold no record", topic, partition, start, records[0].offset - 1
                 )
+            batch = batches[partition % len(batches)]
             accepted = []
             for record in records:
-                error = payload_error(record.value)
+                error = payload_error(record.value) or headers_error(record.headers)
                 if error is None:
                     accepted.append(record)
                 else:
                     batch.reject(record, error)
-            prefix = b"%s\t%d\t" % (topic.encode(), tp.partition)
-            batch.rows += [
-                b"%s%d\t%s\t%s\t%s\n"
-                % (prefix, record.offset, timestamp_text(record.timestamp), key_text(record.key), value)
-                for record, value in zip(accepted, _copy_escaped_values(accepted), strict=True)
-            ]
+            batch.rows += self._copy_text.rows(topic, partition, accepted)
             batch.records += accepted
-            end = records[-1].offset + 1
-            batch.ranges[tp.partition] = (start, end)
-            self._position[tp.partition] = end
+            batch.ranges[partition] = (start, end)
+            self._position[partition] = end
             encoded += len(records)
+        return batches
+
+    def _dead_letter_undecodable(self, error: Exception) -> list[Batch]:
+        """The batch the consumer failed on, as dead letters: one per offset, the batch's bytes in
+        the first; then past it. Re-raise `error` if no batch where we stand fails to decode."""
+        found = undecodable.find(self._bootstrap, self.topic, self._position)
+        start = None if found is None else self._position.get(found.partition)
+        if found is None or start is None:
+            raise error
+        log.error("%s[%d]: %s; to the dead letters", self.topic, found.partition, found.reason())
+        batch = Batch(ranges={found.partition: (start, found.end)})
+        for offset in range(max(start, found.start), found.end):
+            batch.add_rejected(
+                found.partition,
+                offset,
+                topic=self.topic,
+                timestamp_ms=found.timestamp_ms,
+                key=None,
+                headers=None,
+                raw_value=found.data if offset == found.start else None,
+                error=found.reason()
+                if offset == found.start
+                else f"{found.reason()} (bytes at {found.start})",
+            )
+        self._position[found.partition] = found.end
+        self._consumer.seek(TopicPartition(self.topic, found.partition), found.end)
+        batches = [Batch() for _ in self._writers]
+        batches[found.partition % len(batches)] = batch
         return batches
 
     def _check_positions_exist(self) -> None:
@@ -714,10 +548,13 @@ class KafkaLoader:
     def close(self) -> None:
         try:
             self._drain()
-            self._consumer.close(autocommit=False)
         finally:
-            for writer in self._writers:
-                writer.close()
+            try:
+                # even when a batch failed (the database gone): leave the group now
+                self._consumer.close(autocommit=False)
+            finally:
+                for writer in self._writers:
+                    writer.close()
 
 
 class _Rebalance(ConsumerRebalanceListener):

@@ -1,16 +1,3 @@
-{#- The channel rule (lowercase, without whitespace, underscores, dots or dashes), defined once as
-    the SQL function raw.normalized_channel by the loader's schema (loader/sql/raw_schema.sql), which
-    the reports apply to --channel too. -#}
-{% macro normalize_channel(expression) -%}
-    raw.normalized_channel({{ expression }})
-{%- endmacro %}
-
-{#- The time zone whose calendar days the panel and the billing count (var notification_day_timezone,
-    default UTC), as a SQL literal. -#}
-{% macro notification_day_timezone() -%}
-    {{ sql_literal(var('notification_day_timezone')) }}
-{%- endmacro %}
-
 {#- The day to bill as a date expression: var billing_date (YYYY-MM-DD) or, by default, the last day
     closed by the pipeline's watermark, read by the query at run time (a compile-time query would fail
     `dbt compile` and `dbt docs generate` on a database not built yet). null when nothing has landed. -#}
@@ -24,9 +11,4 @@
     {%- else -%}
         (select watermark_date - 1 from {{ ref('rpt_notification_watermark') }})
     {%- endif -%}
-{%- endmacro %}
-
-{#- A SQL string literal; embedded quotes are doubled (dbt.string_literal does not escape). -#}
-{% macro sql_literal(value) -%}
-    '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}

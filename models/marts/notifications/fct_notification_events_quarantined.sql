@@ -31,7 +31,7 @@ notifications as (
 
 increment as (
 
-    {{ kafka_increment('int_notification_events_quarantined') }}
+    {{ kafka_increment('fct_notification_events_quarantined') }}
 
 ),
 
