@@ -23,6 +23,7 @@ _CUSTOMER_SOURCES = (
     ("marts.rpt_notification_panel", "is_new_customer", True),
 )
 
+
 @dataclass(frozen=True)
 class Customer:
     customer_id: int
