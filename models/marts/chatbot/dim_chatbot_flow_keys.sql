@@ -118,9 +118,10 @@ named as (
         column_position,
         {{ chatbot_identifier('wanted_column_name', 'column_position', 'wanted_name_rank > 1') }}
             as column_name,
-        column_type,
+        column_type = 'boolean' as is_boolean,
         first_answered_at,
-        conversation_count
+        conversation_count,
+        column_type
 
     from ranked
 
