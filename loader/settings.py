@@ -17,6 +17,10 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
+# Measured (bench/broker.py, bench/soak.py): see bench/README.md.
+EMBEDDED_WARN_MESSAGES = 5_000_000
+
+
 @dataclass(frozen=True)
 class KafkaSettings:
     # An existing cluster (Apache Kafka from docker-compose); None = the embedded broker.
@@ -29,6 +33,9 @@ class KafkaSettings:
     # does not poll for max_poll_interval_ms leaves the group (the offset fence keeps it harmless).
     session_timeout_ms: int
     max_poll_interval_ms: int
+    # `warehouse run` warns once the embedded broker holds this many messages: it keeps every one
+    # in memory and its fetches slow down as the topic grows (bench/README.md, the broker).
+    embedded_warn_messages: int
 
     @classmethod
     def from_env(cls) -> KafkaSettings:
@@ -39,6 +46,7 @@ class KafkaSettings:
             partitions=_int_env("KAFKA_TOPIC_PARTITIONS", 4),
             session_timeout_ms=_int_env("KAFKA_SESSION_TIMEOUT_MS", 10_000),
             max_poll_interval_ms=_int_env("KAFKA_MAX_POLL_INTERVAL_MS", 30_000),
+            embedded_warn_messages=_int_env("KAFKA_EMBEDDED_WARN_MESSAGES", EMBEDDED_WARN_MESSAGES),
         )
 
     @property
@@ -74,6 +82,9 @@ class ServiceSettings:
     status_interval_s: float
     # `warehouse status --check` fails when no minutely run succeeded for this long.
     health_max_age_s: float
+    # ... and when the loader has not kept up for this long: no rows landed while there was lag,
+    # or the lag grew the whole time (the service reports the loader's progress every tick).
+    health_max_stall_s: float
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -84,6 +95,31 @@ class ServiceSettings:
             billing_grace_s=_seconds_env("WAREHOUSE_BILLING_GRACE", 900.0),
             status_interval_s=_seconds_env("WAREHOUSE_STATUS_INTERVAL", 60.0),
             health_max_age_s=_seconds_env("WAREHOUSE_HEALTH_MAX_AGE", max(180.0, 3 * interval)),
+            health_max_stall_s=_seconds_env("WAREHOUSE_HEALTH_MAX_STALL", max(300.0, 5 * interval)),
+        )
+
+
+def _days_env(name: str, default: int) -> int:
+    days = _int_env(name, default)
+    if days <= 0:
+        raise ValueError(f"{name} must be a positive number of days, got {days}")
+    return days
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long rows are kept; the rollup and the bills are kept forever."""
+
+    # Raw notification events, by the day they landed (loaded_at).
+    raw_days: int
+    # fct_notifications (the detailed report's source), by event day.
+    detail_days: int
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        return cls(
+            raw_days=_days_env("RAW_RETENTION_DAYS", 30),
+            detail_days=_days_env("DETAIL_RETENTION_DAYS", 90),
         )
 
 
@@ -100,6 +136,7 @@ class Settings:
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
+    retention: RetentionSettings = field(default_factory=RetentionSettings.from_env)
     # Password of the portal's read-only role (`warehouse serve`); None: as bi_reader_password
     # (loader.db.portal_reader_password).
     portal_reader_password: str | None = None
@@ -113,9 +150,15 @@ class Settings:
             bi_reader_password=os.environ.get("BI_READER_PASSWORD") or None,
             kafka=KafkaSettings.from_env(),
             service=ServiceSettings.from_env(),
+            retention=RetentionSettings.from_env(),
             portal_reader_password=os.environ.get("PORTAL_READER_PASSWORD") or None,
         )
 
     @property
     def is_embedded(self) -> bool:
         return self.dsn is None
+
+    @property
+    def is_timescale(self) -> bool:
+        """The timescale target: hypertables and TimescaleDB policies instead of daily partitions."""
+        return self.dbt_target == "timescale"

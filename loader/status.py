@@ -2,18 +2,21 @@
 
 The watermark, each partition's landed offset and lag, the last dbt runs, the billing ledger and
 the dead letters. `--check` is the health check (docker-compose): healthy when the database
-answers and a minutely dbt run succeeded within WAREHOUSE_HEALTH_MAX_AGE seconds.
+answers, a minutely dbt run succeeded within WAREHOUSE_HEALTH_MAX_AGE seconds and the loader keeps
+up (loader_problems: over WAREHOUSE_HEALTH_MAX_STALL seconds, rows landed wherever there was lag and
+the lag did not grow by more than 5% of what arrived).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
 import psycopg
 
+from loader import ops
 from loader.reports.formatting import render_table, utc_iso
 from loader.settings import Settings
 
@@ -21,6 +24,9 @@ _T = TypeVar("_T")
 RECENT_MINUTELY_RUNS = 3
 RECENT_OTHER_RUNS = 5
 RECENT_DAYS = 5
+# A lag that stays within one poll's batch (the loader's BATCH_SIZE) is a loader keeping up.
+LAG_SLACK = 10_000
+LAG_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Status:
     rejected: int
     quarantined: int | None
     now: datetime
+    health: tuple[bool, str]  # what `--check` says
+    broker_warning: str | None
 
 
 def _or_none(conn: psycopg.Connection, query: Callable[[], _T]) -> _T | None:
@@ -43,7 +51,9 @@ def _or_none(conn: psycopg.Connection, query: Callable[[], _T]) -> _T | None:
         return None
 
 
-def fetch(conn: psycopg.Connection, topic: str) -> Status:
+def fetch(conn: psycopg.Connection, settings: Settings) -> Status:
+    topic = settings.kafka.topic
+
     def one(sql: str) -> object:
         row = conn.execute(sql).fetchone()
         return row[0] if row else None
@@ -91,6 +101,8 @@ def fetch(conn: psycopg.Connection, topic: str) -> Status:
         rejected=int(one("select count(*) from raw.notification_events_rejected")),  # type: ignore[arg-type]
         quarantined=quarantined,  # type: ignore[arg-type]
         now=one("select now()"),  # type: ignore[arg-type]
+        health=check(conn, settings),
+        broker_warning=embedded_broker_warning(settings, sum(end or 0 for _p, _l, end, _r in partitions)),
     )
 
 
@@ -141,9 +153,12 @@ def render(status: Status, topic: str) -> str:
         for day, closed_at, billed_at, changed_at in status.days
     ]
     quarantined = "not built yet" if status.quarantined is None else f"{status.quarantined:,}"
+    healthy, why = status.health
     sections = [
+        f"Health: {'healthy' if healthy else 'UNHEALTHY'}: {why}",
+        *([f"WARNING: {status.broker_warning}"] if status.broker_warning else []),
         f"Watermark: {watermark}",
-        f"Partitions of {topic} (landed: raw.kafka_offsets; end: as the service last fetched it)\n"
+        f"Partitions of {topic} (landed: raw.kafka_offsets; end: as the service last read it)\n"
         + (
             render_table(("partition", "landed", "end", "lag", "reported"), partitions)
             if partitions
@@ -162,9 +177,50 @@ def render(status: Status, topic: str) -> str:
     return "\n\n".join(sections) + "\n"
 
 
-def check(conn: psycopg.Connection, settings: Settings) -> tuple[bool, str]:
-    """(healthy, why): a minutely (or the first, deploying) dbt run succeeded recently."""
-    max_age = settings.service.health_max_age_s
+def loader_problems(reports: Sequence[ops.Progress], max_stall_s: float) -> list[str]:
+    """Why the loader is not keeping up, judged on its reports over the last max_stall_s seconds
+    (ops.loader_progress, oldest first; the first one at least max_stall_s old); none: it keeps up
+    (or has not been reported for long enough to tell)."""
+    if not reports:
+        return []
+    first, latest = reports[0], reports[-1]
+    if latest.age_s > max_stall_s:
+        return [f"the service last reported the loader's progress {latest.age_s:,.0f} s ago"]
+    if first.age_s < max_stall_s or len(reports) < 2:
+        return []
+    problems = [
+        f"partition {partition}: no rows landed for {first.age_s:,.0f} s, {end - landed:,} messages behind"
+        for partition, (landed, end) in sorted(latest.offsets.items())
+        if partition in first.offsets
+        and first.offsets[partition][0] == landed
+        and first.offsets[partition][1] > landed
+        and end > landed
+    ]
+    # Falling behind: the lag grew by more than a batch and more than LAG_SHARE of what arrived
+    # meanwhile (a spike of a few seconds' worth under load is not falling behind).
+    arrived = latest.end - first.end
+    grown = latest.lag - first.lag
+    if grown > max(LAG_SLACK, LAG_SHARE * arrived):
+        problems.append(
+            f"the lag grew from {first.lag:,} to {latest.lag:,} messages over {first.age_s:,.0f} s:"
+            f" {arrived - grown:,} landed of {arrived:,} that arrived"
+        )
+    return problems
+
+
+def embedded_broker_warning(settings: Settings, messages: int) -> str | None:
+    """A warning when the embedded broker holds more messages than it keeps serving well."""
+    limit = settings.kafka.embedded_warn_messages
+    if not settings.kafka.is_embedded or messages <= limit:
+        return None
+    return (
+        f"the embedded broker holds {messages:,} messages (> {limit:,}, KAFKA_EMBEDDED_WARN_MESSAGES):"
+        " it keeps every one in memory and its fetches slow down until the loader falls behind"
+        " (docs/kafka.md); for sustained load use Apache Kafka (KAFKA_BOOTSTRAP_SERVERS)"
+    )
+
+
+def _dbt_check(conn: psycopg.Connection, max_age: float) -> tuple[bool, str]:
     row = conn.execute(
         "select extract(epoch from now() - max(finished_at))::float8 from ops.dbt_runs"
         " where kind in ('minutely', 'deploy') and is_success",
@@ -175,3 +231,15 @@ def check(conn: psycopg.Connection, settings: Settings) -> tuple[bool, str]:
     if age > max_age:
         return False, f"the last successful minutely dbt run finished {age:,.0f} s ago (> {max_age:,.0f} s)"
     return True, f"the last successful minutely dbt run finished {age:,.0f} s ago"
+
+
+def check(conn: psycopg.Connection, settings: Settings) -> tuple[bool, str]:
+    """(healthy, why): a minutely (or the first, deploying) dbt run succeeded recently and the
+    loader keeps up."""
+    max_stall = settings.service.health_max_stall_s
+    dbt_healthy, dbt_reason = _dbt_check(conn, settings.service.health_max_age_s)
+    problems = loader_problems(ops.loader_progress(conn, settings.kafka.topic, max_stall), max_stall)
+    if not problems:
+        return dbt_healthy, dbt_reason
+    loader_reason = f"the loader is not keeping up ({max_stall:,.0f} s at most): {'; '.join(problems)}"
+    return False, loader_reason if dbt_healthy else f"{dbt_reason}; {loader_reason}"

@@ -24,9 +24,11 @@ def up(settings: Settings) -> int:
         server_dsn = embedded.start(settings.home)
         log.info("embedded PostgreSQL running: %s", db.without_password(server_dsn))
     with db.connect(settings) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         db.ensure_bi_reader(conn, db.bi_reader_password(settings))
         db.ensure_portal_reader(conn, db.portal_reader_password(settings))
+        for partition in db.maintain_partitions(conn, settings):
+            log.info("dropped %s: older than its retention", partition)
     log.info("raw schema and the %s and %s roles ready", db.BI_READER_ROLE, db.PORTAL_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
@@ -44,14 +46,23 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     return up(settings)
 
 
-def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.kafka.is_embedded:
-        broker.stop(settings.home, purge=args.purge)
-    if not settings.is_embedded:
-        log.info("WAREHOUSE_DSN is set: no embedded PostgreSQL to stop")
-        return 0
-    embedded.stop(settings.home, purge=args.purge)
+def down(settings: Settings, *, purge: bool = False) -> int:
+    """Stop the embedded servers of WAREHOUSE_HOME, whatever WAREHOUSE_DSN and KAFKA_BOOTSTRAP_SERVERS
+    point at (after `eval "$(warehouse env)"` they point at these very servers); servers those
+    variables name are never touched."""
+    broker.stop(settings.home, purge=purge)
+    embedded.stop(settings.home, purge=purge)
+    if not (settings.is_embedded and settings.kafka.is_embedded):
+        log.info(
+            "stopped the embedded servers of %s;"
+            " the servers WAREHOUSE_DSN / KAFKA_BOOTSTRAP_SERVERS name are not touched",
+            settings.home,
+        )
     return 0
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    return down(settings, purge=args.purge)
 
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ def bill(settings: Settings, billing_date: date | None = None) -> int:
     Recorded in the service's run history (ops.dbt_runs)."""
     invoke = partial(dbt.invoke, settings)
     with db.connect(settings, autocommit=True) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         if billing_date is None:
             minutely = ["run", "--quiet", "--select", "tag:minutely"]
             if not ops.record_run(conn, "minutely", "tag:minutely", partial(invoke, minutely)).is_success:
@@ -59,7 +59,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
                 healthy, reason = status.check(conn, settings)
                 print(f"{'healthy' if healthy else 'unhealthy'}: {reason}")
                 return 0 if healthy else 1
-            sys.stdout.write(status.render(status.fetch(conn, settings.kafka.topic), settings.kafka.topic))
+            sys.stdout.write(status.render(status.fetch(conn, settings), settings.kafka.topic))
     except (psycopg.OperationalError, db.WarehouseNotRunning) as error:
         print(f"{'unhealthy: ' if args.check else 'error: '}database unreachable: {error}", file=sys.stderr)
         return 1

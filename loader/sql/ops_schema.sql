@@ -54,6 +54,17 @@ create table if not exists ops.billing_checked_offsets (
 );
 alter table ops.billing_checked_offsets add column if not exists checked_batch_id bigint not null default 0;
 
+-- Every report of ops.loader_partitions, for the health check to see the loader's progress over a
+-- while (lag growing, nothing landed). The service prunes it to the last hour or so.
+create table if not exists ops.loader_progress (
+    kafka_topic text not null,
+    kafka_partition integer not null,
+    reported_at timestamptz not null,
+    next_offset bigint not null,
+    end_offset bigint not null,
+    primary key (kafka_topic, reported_at, kafka_partition)
+);
+
 -- The portal's revocation counters: a link carries its subject's generation when issued
 -- (`warehouse portal link`), and `warehouse portal revoke` bumps it, so older links stop working.
 -- The subject is 'c<customer id>' or 'o' (the operator). The portal's read-only role selects it.

@@ -102,3 +102,18 @@ def test_env_example_documents_every_variable():
     documented = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
     used = set(INTERPOLATION.findall((PROJECT_DIR / "docker-compose.yml").read_text()))
     assert used <= documented, f"not in .env.example: {sorted(used - documented)}"
+
+
+def test_timescaledb_is_the_release_the_tests_ran_on_without_telemetry():
+    timescaledb = SERVICES["timescaledb"]
+    # TimescaleDB 2.29.2 on PostgreSQL 18: what tests/deployment/test_timescale_live.py ran on
+    assert timescaledb["image"] == "timescale/timescaledb:2.29.2-pg18"
+    command = timescaledb["command"]
+    assert command[0] == "postgres"
+    settings = [command[i + 1] for i, arg in enumerate(command) if arg == "-c"]
+    assert "timescaledb.telemetry_level=off" in settings
+    # PostgreSQL 18 images keep their data below /var/lib/postgresql (18/docker), not in .../data
+    assert timescaledb["volumes"] == ["timescaledb-data:/var/lib/postgresql"]
+    deployment = (PROJECT_DIR / "docs" / "deployment.md").read_text()
+    assert "`timescale/timescaledb:2.29.2-pg18`" in deployment
+    assert "TimescaleDB 2.29.2 on PostgreSQL 18" in deployment

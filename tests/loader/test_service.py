@@ -3,7 +3,9 @@ stream, a closed day is billed and re-billed after a late event, SIGTERM stops i
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,7 +16,7 @@ import psycopg
 import pytest
 
 from loader import db, embedded
-from loader.generator import POISON, Message, NotificationEvent, produce
+from loader.generator import POISON, EventMix, Message, NotificationEvent, generate, produce
 from loader.settings import Settings
 from tests.conftest import fresh_topic, fresh_warehouse, run_warehouse, start_warehouse
 
@@ -192,6 +194,7 @@ def test_status_and_its_health_check(warehouse: Settings, conn: psycopg.Connecti
     assert unhealthy.stdout == "unhealthy: no minutely dbt run has succeeded yet\n"
 
     status = run_warehouse("status").stdout
+    assert "Health: UNHEALTHY: no minutely dbt run has succeeded yet" in status
     assert "Watermark: none" in status
     assert "nothing landed yet" in status
     assert "Dead letters: 0 rejected messages" in status
@@ -220,6 +223,72 @@ def test_status_and_its_health_check(warehouse: Settings, conn: psycopg.Connecti
     monkeypatch.setenv("WAREHOUSE_DSN", "postgresql://nobody@127.0.0.1:1/nothing")
     down = run_warehouse("status", "--check", check=False)
     assert down.returncode == 1 and "unhealthy: database unreachable" in down.stderr
+
+
+def is_healthy() -> bool:
+    return run_warehouse("status", "--check", check=False).returncode == 0
+
+
+def unhealthy_saying(*texts: str) -> Callable[[], str | None]:
+    """A condition: `--check`'s reason once it fails saying all the texts."""
+
+    def condition() -> str | None:
+        result = run_warehouse("status", "--check", check=False)
+        said = all(text in result.stdout for text in texts)
+        return result.stdout if result.returncode == 1 and said else None
+
+    return condition
+
+
+def test_health_check_fails_while_the_loader_is_stalled_and_recovers(
+    service_settings: Settings, conn: psycopg.Connection, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("WAREHOUSE_MINUTELY_INTERVAL", "1")
+    monkeypatch.setenv("WAREHOUSE_HEALTH_MAX_STALL", "6")
+    bootstrap, topic = service_settings.kafka.bootstrap_servers, service_settings.kafka.topic
+    assert bootstrap is not None
+    generate(bootstrap, topic, EventMix(seed=1), count=1000)
+    log = tmp_path / "service.log"
+    service = start_warehouse("run", log=log)
+    try:
+        wait_for(is_healthy, "the service to be healthy", timeout_s=120)
+
+        # The loader cannot write (its offset rows are locked) while events keep arriving and the
+        # minutely dbt runs keep succeeding.
+        with psycopg.connect(conn.info.dsn) as locker:
+            locker.execute("select * from raw.kafka_offsets where kafka_topic = %s for update", (topic,))
+            arriving = threading.Thread(
+                target=lambda: generate(bootstrap, topic, EventMix(seed=2), rate=3000, duration=30)
+            )
+            arriving.start()
+            try:
+                reason = wait_for(unhealthy_saying("no rows landed", "lag grew"), "--check to fail")
+                assert reason.startswith("unhealthy: the loader is not keeping up (6 s at most): partition ")
+                assert "no rows landed for " in reason and " messages behind" in reason
+                assert " that arrived" in reason
+                assert "the last successful minutely dbt run" not in reason  # dbt is fine
+                assert "Health: UNHEALTHY: the loader is not keeping up" in run_warehouse("status").stdout
+                wait_for(lambda: "loader NOT KEEPING UP: partition " in log.read_text(), "the status line")
+            finally:
+                locker.rollback()
+                arriving.join()
+        wait_for(is_healthy, "the health check to recover", timeout_s=120)
+        assert "the loader keeps up again" in log.read_text()
+
+        # A service that does not run at all (stopped by a signal) reports nothing: stale is unhealthy.
+        os.kill(service.pid, signal.SIGSTOP)
+        try:
+            wait_for(unhealthy_saying("the service last reported the loader's progress "), "--check to fail")
+        finally:
+            os.kill(service.pid, signal.SIGCONT)
+        wait_for(is_healthy, "the health check to recover", timeout_s=120)
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+    assert "loader keeping up" in log.read_text()
 
 
 def test_postgres_crashing_under_the_service_stops_it_and_a_restart_lands_every_offset_once(
