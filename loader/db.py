@@ -268,9 +268,7 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
     """The role `warehouse serve` reads through: what bi_reader reads (it is a member), the links'
     revocation counters and the service's status tables; read-only transactions by default.
 
-    The quarantine table in intermediate is rebuilt by dbt, so it is covered by default privileges
-    on that schema (SELECT only) rather than by a grant the next build would drop. Like bi_reader it
-    logs in with a password only (`portal_reader_password`).
+    Like bi_reader it logs in with a password only (`portal_reader_password`).
     """
     role = sql.Identifier(PORTAL_READER_ROLE)
     with conn.transaction():
@@ -287,18 +285,11 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
                 sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
             )
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_READER_ROLE), role))
-        for schema in map(sql.Identifier, ("ops", "raw", "intermediate")):
+        for schema in map(sql.Identifier, ("ops", "raw")):
             conn.execute(sql.SQL("create schema if not exists {}").format(schema))
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
         for table in PORTAL_TABLES:
             conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), role))
-        intermediate = sql.Identifier("intermediate")
-        conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(intermediate, role))
-        conn.execute(
-            sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
-                intermediate, role
-            )
-        )
 
 
 def portal_reader_dsn(settings: Settings) -> str:

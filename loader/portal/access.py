@@ -13,6 +13,7 @@ from fastapi import Path, Request
 
 from loader.portal import queries, tokens
 from loader.reports.notifications import Customer
+from loader.settings import Settings
 
 TOKEN_MAX_LENGTH = 200
 Token = Annotated[str, Path(max_length=TOKEN_MAX_LENGTH, description="the link's signed token")]
@@ -35,7 +36,8 @@ class Portal:
     secret: bytes
     # the dbt var notification_day_timezone: the calendar the panel and the bills count days in
     timezone: str
-    topic: str
+    # the warehouse's settings (the status page reports on the topic and the service's health)
+    settings: Settings
     frame_ancestors: str
 
 
