@@ -268,8 +268,7 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
     """The role `warehouse serve` reads through: what bi_reader reads (it is a member), the links'
     revocation counters and the service's status tables; read-only transactions by default.
 
-    The quarantine table is a mart (bi_reader's); what an earlier version granted on intermediate
-    for it is revoked. Like bi_reader it logs in with a password only (`portal_reader_password`).
+    Like bi_reader it logs in with a password only (`portal_reader_password`).
     """
     role = sql.Identifier(PORTAL_READER_ROLE)
     with conn.transaction():
@@ -291,15 +290,6 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
         for table in PORTAL_TABLES:
             conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), role))
-        intermediate = sql.Identifier("intermediate")
-        conn.execute(sql.SQL("create schema if not exists {}").format(intermediate))
-        conn.execute(
-            sql.SQL("alter default privileges in schema {} revoke select on tables from {}").format(
-                intermediate, role
-            )
-        )
-        conn.execute(sql.SQL("revoke select on all tables in schema {} from {}").format(intermediate, role))
-        conn.execute(sql.SQL("revoke usage on schema {} from {}").format(intermediate, role))
 
 
 def portal_reader_dsn(settings: Settings) -> str:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
+import psycopg
 import psycopg_pool
 from fastapi import Path, Request
 
 from loader.portal import queries, tokens
 from loader.reports.notifications import Customer
+from loader.settings import Settings
 
 TOKEN_MAX_LENGTH = 200
 Token = Annotated[str, Path(max_length=TOKEN_MAX_LENGTH, description="the link's signed token")]
@@ -34,7 +36,8 @@ class Portal:
     secret: bytes
     # the dbt var notification_day_timezone: the calendar the panel and the bills count days in
     timezone: str
-    topic: str
+    # the warehouse's settings (the status page reports on the topic and the service's health)
+    settings: Settings
     frame_ancestors: str
 
 
@@ -67,34 +70,32 @@ def portal_of(request: Request) -> Portal:
     return portal
 
 
-def check(portal: Portal, token: str) -> tokens.Grant:
+def _verified(portal: Portal, token: str) -> tokens.Grant:
     try:
-        grant = tokens.verify(portal.secret, token, datetime.now(UTC))
+        return tokens.verify(portal.secret, token, datetime.now(UTC))
     except tokens.InvalidToken:
         raise PortalError(404, "Link inválido: confira o endereço recebido.") from None
     except tokens.ExpiredToken:
         raise PortalError(401, "Este link expirou: peça um novo link.") from None
-    with portal.pool.connection() as conn:
-        try:
-            tokens.check_generation(conn, grant)
-        except tokens.RevokedToken:
-            raise PortalError(401, "Este link foi revogado: peça um novo link.") from None
-    return grant
 
 
-def _customer(portal: Portal, customer_id: int) -> Customer:
-    with portal.pool.connection() as conn:
-        try:
-            return queries.customer_by_id(conn, customer_id)
-        except LookupError:
-            raise PortalError(404, f"Cliente {customer_id} não encontrado.") from None
+def _customer_of(conn: psycopg.Connection, customer_id: int) -> Customer:
+    try:
+        return queries.customer_by_id(conn, customer_id)
+    except LookupError:
+        raise PortalError(404, f"Cliente {customer_id} não encontrado.") from None
 
 
 def any_scope(request: Request, token: Token) -> Scope:
     """A customer's link (its own customer) or the operator's (no customer)."""
     portal = portal_of(request)
-    grant = check(portal, token)
-    customer = None if grant.customer_id is None else _customer(portal, grant.customer_id)
+    grant = _verified(portal, token)
+    with portal.pool.connection() as conn:  # one connection for the counter and the customer
+        try:
+            tokens.check_generation(conn, grant)
+        except tokens.RevokedToken:
+            raise PortalError(401, "Este link foi revogado: peça um novo link.") from None
+        customer = None if grant.customer_id is None else _customer_of(conn, grant.customer_id)
     return Scope(grant, token, customer, f"/portal/{token}")
 
 
@@ -115,5 +116,6 @@ def operator_scope(request: Request, token: Token) -> Scope:
 def operator_customer_scope(request: Request, token: Token, customer_id: int) -> Scope:
     """The operator looking at one customer's views."""
     scope = operator_scope(request, token)
-    customer = _customer(portal_of(request), customer_id)
+    with portal_of(request).pool.connection() as conn:
+        customer = _customer_of(conn, customer_id)
     return Scope(scope.grant, token, customer, f"/portal/{token}/customers/{customer.customer_id}")

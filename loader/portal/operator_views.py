@@ -104,7 +104,7 @@ def _chatbot(portal: Portal, flow: str | None) -> list[chatbot_report.FlowTable]
 
 def _status(portal: Portal) -> service_status.Status:
     with portal.pool.connection() as conn:
-        return service_status.fetch(conn, portal.topic)
+        return service_status.fetch(conn, portal.settings)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -148,6 +148,9 @@ def _status_out(status: service_status.Status) -> schemas.StatusOut:
         ],
         rejected=status.rejected,
         quarantined=status.quarantined,
+        is_healthy=status.health[0],
+        health=status.health[1],
+        broker_warning=status.broker_warning,
     )
 
 

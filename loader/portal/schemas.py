@@ -139,3 +139,7 @@ class StatusOut(BaseModel):
     billing_days: list[LedgerDayOut]
     rejected: int
     quarantined: int | None
+    # what `warehouse status --check` says
+    is_healthy: bool
+    health: str
+    broker_warning: str | None

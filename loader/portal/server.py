@@ -59,7 +59,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
             pool=pool,
             secret=secret,
             timezone=str(dbt.project_var("notification_day_timezone")),
-            topic=settings.kafka.topic,
+            settings=settings,
             frame_ancestors=portal_settings.frame_ancestors,
         )
         # no access log: every URL carries a link's token, which must not end up in log files
