@@ -57,7 +57,10 @@ order by 1
 def panel(conn: psycopg.Connection, customer: Customer, day: date | None, timezone: str) -> Panel:
     watermark_date = panel_report.default_date(conn)
     panel_date = day or watermark_date
-    (row,) = panel_report.fetch(conn, panel_date, customer)
+    rows = panel_report.fetch(conn, panel_date, customer)
+    if not rows:
+        raise LookupError(panel_report.why_empty(conn, panel_date, customer))
+    (row,) = rows
     hours = conn.execute(
         _HOURS,
         {"timezone": timezone, "customer_id": customer.customer_id, "channel": WHATSAPP, "day": panel_date},
