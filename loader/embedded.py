@@ -105,12 +105,20 @@ def _is_secured(pgdata: Path) -> bool:
         return False
 
 
+def _let_system_user_reach(pgdata: Path) -> None:
+    """As root, make the folders above pgdata traversable for the server's system user again: a
+    tool may have tightened them since (pytest sets /tmp/pytest-of-<user> to 0700 at every start)."""
+    if _run_as() is not None:
+        ensure_prefix_permissions(pgdata)
+
+
 def _secure(home: Path) -> None:
     """Give the superuser its password and require passwords, before the server ever listens.
 
     Single-user mode sets the password without a login, so no trusted connection is ever open.
     """
     pgdata = _pgdata(home)
+    _let_system_user_reach(pgdata)
     literal = password(home, SUPERUSER).replace("'", "''")
     _pg(
         "postgres",
@@ -197,6 +205,7 @@ def start(home: Path, *, port: int | None = None) -> str:
     settings = {**SERVER_SETTINGS, "port": str(port or _free_port())}
     options = " ".join(f"-c {name}={value}" for name, value in settings.items())
     log_file = pgdata / "server.log"
+    _let_system_user_reach(pgdata)
     try:
         _pg("pg_ctl", "-D", str(pgdata), "-w", "-t", "60", "-l", str(log_file), "-o", options, "start")
     except subprocess.CalledProcessError as error:
