@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test suite gets its own embedded warehouse so it never touches the demo's data.
 TEST_HOME := $(CURDIR)/.warehouse-test
 
-.PHONY: install demo test lint dbt-test pytest bench soak docs clean
+.PHONY: install browser demo test lint dbt-test pytest bench soak docs clean
 
 install: $(STAMP)
 
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The portal's browser tests drive Debian's chromium (Playwright never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else echo "chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
 demo: install
-	$(BIN)/warehouse demo
+	$(BIN)/warehouse demo $(if $(VERBOSE),--verbose)
 
 test: install lint dbt-test pytest
 
@@ -40,7 +46,14 @@ dbt-test: install
 		models/marts/notifications/timescale
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 
-pytest: install
+# The live TimescaleDB tests (tests/deployment/test_timescale_live.py) run only with a server to run on;
+# the skip reasons are also in pytest's summary (-ra).
+pytest: install browser
+	@if [ -n "$$WAREHOUSE_TEST_TIMESCALE_DSN" ]; then \
+		echo "TimescaleDB tests: run against WAREHOUSE_TEST_TIMESCALE_DSN"; \
+	else \
+		echo "TimescaleDB tests: skipped, WAREHOUSE_TEST_TIMESCALE_DSN is not set (a TimescaleDB superuser URL)"; \
+	fi
 	$(BIN)/pytest
 
 # -m: the scripts import bench.common from the project root
@@ -50,6 +63,8 @@ bench: install
 	$(BIN)/python -m bench.kafka
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.service
+	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.portal
 
 # An hour of `warehouse run` at the seed's peak rate, one line a minute (bench/soak.py).
 MINUTES ?= 60
@@ -65,4 +80,4 @@ docs: install
 
 clean:
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge || true
-	rm -rf target logs .pytest_cache
+	rm -rf target logs .pytest_cache test-artifacts

@@ -81,7 +81,8 @@ def land_day_in_bulk(settings: Settings) -> None:
     with db.connect(settings, autocommit=True) as conn:
         db.migrate(conn)  # recreates the customer index
         conn.execute(
-            "alter table raw.notification_events add primary key (kafka_topic, kafka_partition, kafka_offset)"
+            "alter table raw.notification_events"
+            " add primary key (kafka_topic, kafka_partition, kafka_offset, loaded_at)"  # as partitioned
         )
         conn.execute("vacuum analyze raw.notification_events")
 

@@ -104,11 +104,24 @@ def _create_locks_table(conn: psycopg.Connection) -> None:
                 raise
 
 
-MIGRATIONS = ("sql/raw_schema.sql", "sql/ops_schema.sql", "sql/marts_upgrade.sql")
+MIGRATIONS = (
+    "sql/daily_partitions.sql",
+    "sql/raw_schema.sql",
+    "sql/ops_schema.sql",
+    "sql/marts_upgrade.sql",
+)
+RAW_EVENTS = "raw.notification_events"
+DETAIL_FACTS = "marts.fct_notifications"
+# Partitions exist this many days ahead: a loader that runs without the service (which adds them
+# every hour) still has a partition for its rows for a week.
+PARTITION_DAYS_AHEAD = 7
 
 
-def migrate(conn: psycopg.Connection) -> None:
+def migrate(conn: psycopg.Connection, *, timescale: bool = False) -> None:
     """Create the raw and ops schemas and tables if missing; upgrade tables dbt built before a change.
+    On plain PostgreSQL (not `timescale`) raw events are partitioned by day (an unpartitioned table
+    from before becomes the first partition, see loader/sql/daily_partitions.sql) and the days ahead
+    get their partitions; on TimescaleDB the raw table stays plain for timescale_setup_raw.
 
     Idempotent and safe to run concurrently (the statements: loader/sql/).
     """
@@ -118,6 +131,43 @@ def migrate(conn: psycopg.Connection) -> None:
         lock(conn, "warehouse.raw_schema")
         for path in MIGRATIONS:
             conn.execute(resources.files("loader").joinpath(path).read_text())
+        if not timescale:
+            conn.execute(
+                "select ops.partition_by_day(%s, 'loaded_at', false, 0, %s)",
+                (RAW_EVENTS, PARTITION_DAYS_AHEAD),
+            )
+            conn.execute("select ops.create_daily_partitions(%s, 0, %s)", (RAW_EVENTS, PARTITION_DAYS_AHEAD))
+
+
+# Dropping a partition waits for the queries reading the table; behind it, new queries would wait
+# too. Give up after this long and try again at the next maintenance.
+PARTITION_LOCK_TIMEOUT = "5s"
+
+
+def maintain_partitions(conn: psycopg.Connection, settings: Settings) -> list[str]:
+    """Raw events' and fct_notifications' daily partitions on plain PostgreSQL: the days ahead
+    created, the days past RAW_RETENTION_DAYS / DETAIL_RETENTION_DAYS dropped whole; returns the
+    dropped partitions. Nothing on TimescaleDB (retention policies) or on tables not partitioned."""
+    if settings.is_timescale:
+        return []
+    retention = settings.retention
+    dropped: list[str] = []
+    for table, days in ((RAW_EVENTS, retention.raw_days), (DETAIL_FACTS, retention.detail_days)):
+        try:
+            with conn.transaction():
+                conn.execute(f"set local lock_timeout = '{PARTITION_LOCK_TIMEOUT}'")
+                row = conn.execute(
+                    "select ops.create_daily_partitions(to_regclass(%(table)s), 0, %(ahead)s),"
+                    " ops.drop_daily_partitions(to_regclass(%(table)s), make_interval(days => %(days)s))",
+                    {"table": table, "ahead": PARTITION_DAYS_AHEAD, "days": days},
+                ).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            log.warning(
+                "%s: partitions busy for %s, maintained at the next attempt", table, PARTITION_LOCK_TIMEOUT
+            )
+            continue
+        dropped += row[1] if row and row[1] else []
+    return dropped
 
 
 # What PUBLIC (hence any reader) may no longer execute in the warehouse's database: taking advisory
@@ -192,6 +242,68 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
                 conn.info.dbname,
                 BI_READER_ROLE,
             )
+
+
+PORTAL_READER_ROLE = "portal_reader"
+# What the operator portal's status page reads beyond the marts (as `warehouse status` does), and
+# the links' revocation counters: bi_reader is refused all of it.
+PORTAL_TABLES = (
+    "ops.portal_links",
+    "ops.dbt_runs",
+    "ops.billing_days",
+    "ops.loader_partitions",
+    "raw.kafka_offsets",
+    "raw.notification_events_rejected",
+)
+
+
+def portal_reader_password(settings: Settings) -> str | None:
+    """PORTAL_READER_PASSWORD when set, else on the embedded server its generated one, else None."""
+    if settings.portal_reader_password is not None:
+        return settings.portal_reader_password
+    return embedded.password(settings.home, PORTAL_READER_ROLE) if settings.is_embedded else None
+
+
+def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None:
+    """The role `warehouse serve` reads through: what bi_reader reads (it is a member), the links'
+    revocation counters and the service's status tables; read-only transactions by default.
+
+    Like bi_reader it logs in with a password only (`portal_reader_password`).
+    """
+    role = sql.Identifier(PORTAL_READER_ROLE)
+    with conn.transaction():
+        lock(conn, "warehouse.portal_reader")
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (PORTAL_READER_ROLE,)).fetchone()
+        if password:
+            verb = sql.SQL("alter") if exists else sql.SQL("create")
+            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
+        elif not exists:
+            conn.execute(sql.SQL("create role {} nologin").format(role))
+        settings = {**_READER_SETTINGS, "default_transaction_read_only": "on"}
+        for name, value in settings.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
+            )
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_READER_ROLE), role))
+        for schema in map(sql.Identifier, ("ops", "raw")):
+            conn.execute(sql.SQL("create schema if not exists {}").format(schema))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
+        for table in PORTAL_TABLES:
+            conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), role))
+
+
+def portal_reader_dsn(settings: Settings) -> str:
+    """The DSN of the portal's read-only role: the warehouse's server and database."""
+    password = portal_reader_password(settings)
+    if password is None:
+        raise WarehouseNotRunning(
+            f"no password for {PORTAL_READER_ROLE}:"
+            " set PORTAL_READER_PASSWORD (and run `warehouse up` with it)"
+        )
+    parts = urlsplit(resolve_dsn(settings))
+    host = parts.netloc.rpartition("@")[2]
+    credentials = f"{quote(PORTAL_READER_ROLE, safe='')}:{quote(password, safe='')}"
+    return parts._replace(netloc=f"{credentials}@{host}").geturl()
 
 
 def dbt_env(dsn: str) -> dict[str, str]:

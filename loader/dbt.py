@@ -32,6 +32,9 @@ def environment(settings: Settings) -> dict[str, str]:
         **os.environ,
         **dbt_env(resolve_dsn(settings)),
         "WAREHOUSE_DBT_TARGET": settings.dbt_target,
+        # as if `--target` were given: dbt's partial parsing then reparses when the target changes,
+        # which it does not notice from profiles.yml (both targets have one connection)
+        "DBT_TARGET": settings.dbt_target,
         "DBT_PROJECT_DIR": str(PROJECT_DIR),
         "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
         # so `warehouse exec -- dbt ...` finds the tools of the environment warehouse runs in

@@ -63,15 +63,19 @@ def _run_as() -> str | None:
 
 
 def _pg(tool: str, *args: str, stdin: str | None = None) -> None:
-    subprocess.run(
-        [str(POSTGRES_BIN_PATH / tool), *args],
-        check=True,
-        user=_run_as(),
-        input=stdin,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    try:
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / tool), *args],
+            check=True,
+            user=_run_as(),
+            input=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except subprocess.CalledProcessError as error:
+        error.add_note(f"{tool}: {error.stderr.strip()}")  # what PostgreSQL said, in the traceback
+        raise
 
 
 def _secrets(home: Path) -> Path:

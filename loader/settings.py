@@ -99,6 +99,30 @@ class ServiceSettings:
         )
 
 
+def _days_env(name: str, default: int) -> int:
+    days = _int_env(name, default)
+    if days <= 0:
+        raise ValueError(f"{name} must be a positive number of days, got {days}")
+    return days
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long rows are kept; the rollup and the bills are kept forever."""
+
+    # Raw notification events, by the day they landed (loaded_at).
+    raw_days: int
+    # fct_notifications (the detailed report's source), by event day.
+    detail_days: int
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        return cls(
+            raw_days=_days_env("RAW_RETENTION_DAYS", 30),
+            detail_days=_days_env("DETAIL_RETENTION_DAYS", 90),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where the embedded PostgreSQL keeps its data; unused when `dsn` points at a server.
@@ -112,6 +136,10 @@ class Settings:
     bi_reader_password: str | None
     kafka: KafkaSettings = field(default_factory=KafkaSettings.from_env)
     service: ServiceSettings = field(default_factory=ServiceSettings.from_env)
+    retention: RetentionSettings = field(default_factory=RetentionSettings.from_env)
+    # Password of the portal's read-only role (`warehouse serve`); None: as bi_reader_password
+    # (loader.db.portal_reader_password).
+    portal_reader_password: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,8 +150,15 @@ class Settings:
             bi_reader_password=os.environ.get("BI_READER_PASSWORD") or None,
             kafka=KafkaSettings.from_env(),
             service=ServiceSettings.from_env(),
+            retention=RetentionSettings.from_env(),
+            portal_reader_password=os.environ.get("PORTAL_READER_PASSWORD") or None,
         )
 
     @property
     def is_embedded(self) -> bool:
         return self.dsn is None
+
+    @property
+    def is_timescale(self) -> bool:
+        """The timescale target: hypertables and TimescaleDB policies instead of daily partitions."""
+        return self.dbt_target == "timescale"

@@ -110,7 +110,7 @@ def _ago(now: datetime, moment: datetime | None) -> str:
     return "-" if moment is None else f"{(now - moment).total_seconds():,.0f} s ago"
 
 
-def _day_state(closed_at: datetime | None, billed_at: datetime | None, changed_at: datetime) -> str:
+def day_state(closed_at: datetime | None, billed_at: datetime | None, changed_at: datetime) -> str:
     if closed_at is None:
         return "open"
     if billed_at is None:
@@ -147,7 +147,7 @@ def render(status: Status, topic: str) -> str:
     days = [
         (
             day.isoformat(),
-            _day_state(closed_at, billed_at, changed_at),
+            day_state(closed_at, billed_at, changed_at),
             "-" if billed_at is None else utc_iso(billed_at),
         )
         for day, closed_at, billed_at, changed_at in status.days

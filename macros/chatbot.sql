@@ -29,37 +29,81 @@
     )
 {%- endmacro %}
 
-{#- For a trimmed answer: sim -> true, não / nao -> false (any case, accent composed or not),
-    else null. lower() leaves Ã alone under the C collation, hence the translate(). The words have
-    at most 4 characters (ã decomposed), so longer answers skip the normalisation. -#}
+{#- For a trimmed answer: sim / true -> true, não / nao / false -> false (any case, accent composed
+    or not), else null. lower() leaves Ã alone under the C collation, hence the translate(). The
+    words have at most 5 characters (ã decomposed counts 2), so longer answers skip the
+    normalisation. -#}
 {% macro chatbot_yes_no(trimmed_sql) -%}
     case
-        when char_length({{ trimmed_sql }}) <= 4
+        when char_length({{ trimmed_sql }}) <= 5
             then
                 case lower(translate(normalize({{ trimmed_sql }}, nfc), 'Ã', 'ã'))
                     when 'sim' then true
+                    when 'true' then true
                     when 'não' then false
                     when 'nao' then false
+                    when 'false' then false
                 end
     end
 {%- endmacro %}
 
-{#- A PostgreSQL identifier (at most 63 bytes) for the text `name_sql`: the name itself when it
-    fits and `is_taken_sql` is false; otherwise its first 54 bytes (whole characters), '_' and
-    the first 8 hex digits of md5(`key_sql`), so the result depends only on the key. -#}
-{% macro chatbot_identifier(name_sql, key_sql, is_taken_sql) -%}
+{#- For a trimmed answer: its value as numeric when it is a plain decimal number (ASCII digits, an
+    optional minus sign and fraction: 9, -3, 9.5, 0.25), else null. A leading zero ("007", "01310")
+    marks a code, not a number, and stays text, as do exponents, "NaN" and "Infinity". -#}
+{% macro chatbot_number(trimmed_sql) -%}
     case
-        when octet_length({{ name_sql }}) between 1 and 63 and not ({{ is_taken_sql }})
+        when
+            {{ trimmed_sql }} ~ '^-?(0|[1-9][0-9]*)([.][0-9]+)?$'
+            and pg_input_is_valid({{ trimmed_sql }}, 'numeric')
+            then cast({{ trimmed_sql }} as numeric)
+    end
+{%- endmacro %}
+
+{#- The type of a pivot view's column, from the reported answers of its key (`boolean_sql`,
+    `number_sql`: their answer_boolean, answer_number): boolean when every one is a yes / no word,
+    bigint when every one is an integer in bigint's range, numeric when every one is a number,
+    else text. An aggregate: use it grouped by flow and key. -#}
+{% macro chatbot_column_type(boolean_sql, number_sql) -%}
+    case
+        when bool_and({{ boolean_sql }} is not null) then 'boolean'
+        when
+            bool_and(
+                coalesce(
+                    scale({{ number_sql }}) = 0
+                    and {{ number_sql }} between -9223372036854775808 and 9223372036854775807,
+                    false
+                )
+            )
+            then 'bigint'
+        when bool_and({{ number_sql }} is not null) then 'numeric'
+        else 'text'
+    end
+{%- endmacro %}
+
+{#- A PostgreSQL identifier (at most 63 bytes) for the text `name_sql`, collision-free by
+    construction: the name itself when it fits, `is_taken_sql` is false and it does not end like a
+    generated name (`~` and digits); otherwise its longest prefix (whole characters) that fits
+    before '~' and `number_sql`, a number unique among the names being made (a column's position,
+    a flow's number). Kept names are distinct and never end like a generated one; generated names
+    end in distinct numbers. -#}
+{% macro chatbot_identifier(name_sql, number_sql, is_taken_sql) -%}
+    case
+        when
+            octet_length({{ name_sql }}) between 1 and 63
+            and {{ name_sql }} !~ '~[0-9]+$'
+            and not ({{ is_taken_sql }})
             then {{ name_sql }}
         else
             left(
                 {{ name_sql }},
                 (
                     select max(prefix_length)
-                    from generate_series(0, 54) as prefix_length
-                    where octet_length(left({{ name_sql }}, prefix_length)) <= 54
+                    from generate_series(0, 62) as prefix_length
+                    where
+                        octet_length(left({{ name_sql }}, prefix_length))
+                        <= 62 - octet_length(cast({{ number_sql }} as text))
                 )
             )
-            || '_' || left(md5({{ key_sql }}), 8)
+            || '~' || cast({{ number_sql }} as text)
     end
 {%- endmacro %}

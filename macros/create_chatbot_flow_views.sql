@@ -33,7 +33,7 @@
                     format(
                         'cast(answers ->> %L as %s) as %I',
                         flow_keys.answer_key,
-                        case when flow_keys.is_boolean then 'boolean' else 'text' end,
+                        flow_keys.column_type,
                         flow_keys.column_name
                     ),
                     ', '
@@ -42,6 +42,8 @@
             from {{ ref('dim_chatbot_flows') }} as flows
             inner join {{ ref('dim_chatbot_flow_keys') }} as flow_keys
                 on flows.flow_id = flow_keys.flow_id
+            -- a view has at most 1,600 columns; later keys stay in the table's answers
+            where flow_keys.column_position <= 1600 - {{ chatbot_fixed_columns() | length }}
             group by flows.flow_id, flows.view_name
             order by flows.flow_id
         {%- endset -%}

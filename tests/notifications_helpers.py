@@ -32,7 +32,7 @@ def event(**fields: Any) -> dict[str, Any]:
 
 def land_events(
     conn: psycopg.Connection,
-    payloads: Sequence[dict[str, Any]],
+    payloads: Sequence[dict[str, Any] | str],
     *,
     partition: int = 0,
     offset: int | None = None,
@@ -58,6 +58,9 @@ def land_events(
             " from stdin"
         ) as copy:
             for position, payload in enumerate(payloads):
+                if isinstance(payload, str):  # a message value as received
+                    copy.write_row((topic, partition, start + position, None, payload))
+                    continue
                 key = str(payload.get("customer_id", "")).encode()
                 copy.write_row((topic, partition, start + position, key, json.dumps(payload)))
         end = start + len(payloads)

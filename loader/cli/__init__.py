@@ -1,7 +1,7 @@
 """`warehouse`: run the embedded warehouse, load inputs, build with dbt, print reports.
 
 The root parser and the error handling common to every command live here; each command group
-(lifecycle, load, report, service, demo) keeps its parsers beside its handlers in a module of
+(lifecycle, load, report, service, portal, demo) keeps its parsers beside its handlers in a module of
 its own, registered in GROUPS.
 """
 
@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from loader import db
-from loader.cli import demo, lifecycle, load, report, service
+from loader.cli import demo, lifecycle, load, portal, report, service
 from loader.settings import Settings
 
-GROUPS = (lifecycle, load, report, service, demo)
+GROUPS = (lifecycle, load, report, service, portal, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         return int(args.handler(settings, args))
+    except BrokenPipeError:
+        return _stdout_closed()
     except (db.WarehouseNotRunning, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`warehouse report ... | head -1`): stop quietly with the status
+    of a process SIGPIPE ended; stdout goes to /dev/null so Python's last flush cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

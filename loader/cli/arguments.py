@@ -15,13 +15,23 @@ def fraction(value: str) -> float:
     return number
 
 
+def customer(value: str) -> str:
+    """A customer id or name; an empty one would otherwise read as "every customer"."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("a customer id or name must not be empty")
+    return value
+
+
 def timestamp(value: str) -> datetime:
-    """ISO 8601; a time without an offset is UTC."""
+    """ISO 8601; a time without an offset is UTC. Returned in UTC: any offset Python reads (up to
+    +-23:59) is then one PostgreSQL takes (it refuses offsets beyond +-15:59)."""
     try:
         parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a timestamp (ISO 8601)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{value!r} is out of range once in UTC") from None
 
 
 def day(value: str) -> date:

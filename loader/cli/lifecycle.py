@@ -19,14 +19,17 @@ TIMESCALE_TARGET = "timescale"
 
 def up(settings: Settings) -> int:
     """Start the embedded servers (unless external ones are configured), apply the raw schema and
-    the read-only role, make sure the topic exists."""
+    the read-only roles (BI, portal), make sure the topic exists."""
     if settings.is_embedded:
         server_dsn = embedded.start(settings.home)
         log.info("embedded PostgreSQL running: %s", db.without_password(server_dsn))
     with db.connect(settings) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         db.ensure_bi_reader(conn, db.bi_reader_password(settings))
-    log.info("raw schema and the %s role ready", db.BI_READER_ROLE)
+        db.ensure_portal_reader(conn, db.portal_reader_password(settings))
+        for partition in db.maintain_partitions(conn, settings):
+            log.info("dropped %s: older than its retention", partition)
+    log.info("raw schema and the %s and %s roles ready", db.BI_READER_ROLE, db.PORTAL_READER_ROLE)
     bootstrap = broker.start_for(settings)
     log.info("Kafka ready: %s, topic %s", bootstrap, settings.kafka.topic)
     if settings.dbt_target == TIMESCALE_TARGET:
@@ -43,22 +46,34 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     return up(settings)
 
 
-def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
-    if settings.kafka.is_embedded:
-        broker.stop(settings.home, purge=args.purge)
-    if not settings.is_embedded:
-        log.info("WAREHOUSE_DSN is set: no embedded PostgreSQL to stop")
-        return 0
-    embedded.stop(settings.home, purge=args.purge)
+def down(settings: Settings, *, purge: bool = False) -> int:
+    """Stop the embedded servers of WAREHOUSE_HOME, whatever WAREHOUSE_DSN and KAFKA_BOOTSTRAP_SERVERS
+    point at (after `eval "$(warehouse env)"` they point at these very servers); servers those
+    variables name are never touched."""
+    broker.stop(settings.home, purge=purge)
+    embedded.stop(settings.home, purge=purge)
+    if not (settings.is_embedded and settings.kafka.is_embedded):
+        log.info(
+            "stopped the embedded servers of %s;"
+            " the servers WAREHOUSE_DSN / KAFKA_BOOTSTRAP_SERVERS name are not touched",
+            settings.home,
+        )
     return 0
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    return down(settings, purge=args.purge)
 
 
 def cmd_env(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"WAREHOUSE_DSN={shlex.quote(db.resolve_dsn(settings))}")
-    # Commands run with WAREHOUSE_DSN set know the embedded server's reader password only from here.
-    reader_password = db.bi_reader_password(settings)
-    if reader_password is not None:
-        print(f"BI_READER_PASSWORD={shlex.quote(reader_password)}")
+    # Commands run with WAREHOUSE_DSN set know the embedded server's reader passwords only from here.
+    for name, password in [
+        ("BI_READER_PASSWORD", db.bi_reader_password(settings)),
+        ("PORTAL_READER_PASSWORD", db.portal_reader_password(settings)),
+    ]:
+        if password is not None:
+            print(f"{name}={shlex.quote(password)}")
     try:
         print(f"KAFKA_BOOTSTRAP_SERVERS={shlex.quote(broker.resolve_bootstrap(settings))}")
     except broker.BrokerNotRunning as error:

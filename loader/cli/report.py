@@ -7,13 +7,18 @@ passes the parsed options to it.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
+import psycopg
+
 from loader import db
 from loader.cli import arguments
+from loader.cli.output import OutputError, atomic_file, notice
 from loader.reports import billing as billing_report
 from loader.reports import chatbot as chatbot_report
 from loader.reports import detail as detail_report
@@ -46,9 +51,13 @@ def _customer_day(
 ) -> int:
     """panel and billing: one day (default: the report's own) for one customer or every one."""
     with db.connect(settings) as conn:
-        found = find_customer(conn, customer) if customer else None
-        rows = report.fetch(conn, day or report.default_date(conn), found)
+        found = find_customer(conn, customer) if customer is not None else None
+        day = day or report.default_date(conn)
+        rows = report.fetch(conn, day, found)
+        why = None if rows else report.why_empty(conn, day, found)
     sys.stdout.write(report.render(rows, output_format))
+    if why is not None:
+        notice(why, output_format)
     return 0
 
 
@@ -83,29 +92,65 @@ def detail(
         )
         export = detail_report.export_csv if output_format == "csv" else detail_report.export_text
         if output is None:
-            export(conn, query, sys.stdout.buffer)
+            written = export(conn, query, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
         else:
-            with output.open("wb") as stream:
-                export(conn, query, stream)
+            with atomic_file(output) as stream:
+                written = export(conn, query, stream)
+        if not written:
+            notice(detail_report.why_empty(conn, query), output_format)
     return 0
 
 
+def _reporting(
+    handler: Callable[[Settings, argparse.Namespace], int],
+) -> Callable[[Settings, argparse.Namespace], int]:
+    """One line, no traceback, for what stops a report: --output not writable, or the marts it
+    reads missing or broken (a failed or partial build)."""
+
+    @functools.wraps(handler)
+    def report_or_explain(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return handler(settings, args)
+        except OutputError as error:
+            print(f"error: {error}", file=sys.stderr)
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as error:
+            print(
+                f"error: the report's models are not built ({error.diag.message_primary}):"
+                " run `warehouse build` and check that it succeeds",
+                file=sys.stderr,
+            )
+        except psycopg.DatabaseError as error:
+            print(
+                f"error: the database refused the report: {error.diag.message_primary or error}",
+                file=sys.stderr,
+            )
+        return 1
+
+    return report_or_explain
+
+
+@_reporting
 def cmd_invoices(settings: Settings, args: argparse.Namespace) -> int:
     return invoices(settings, reference_month=args.reference_month, output_format=args.format)
 
 
+@_reporting
 def cmd_chatbot(settings: Settings, args: argparse.Namespace) -> int:
     return chatbot(settings, flow=args.flow, output_format=args.format)
 
 
+@_reporting
 def cmd_panel(settings: Settings, args: argparse.Namespace) -> int:
     return panel(settings, customer=args.customer, day=args.date, output_format=args.format)
 
 
+@_reporting
 def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
     return billing(settings, customer=args.customer, day=args.date, output_format=args.format)
 
 
+@_reporting
 def cmd_detail(settings: Settings, args: argparse.Namespace) -> int:
     return detail(
         settings,
@@ -134,13 +179,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     chatbot_parser.set_defaults(handler=cmd_chatbot)
 
     panel_parser = report.add_parser("panel", help="WhatsApp notifications of a day per customer (live)")
-    panel_parser.add_argument("--customer", help="customer id or name (default: every customer)")
+    panel_parser.add_argument(
+        "--customer", type=arguments.customer, help="customer id or name (default: every customer)"
+    )
     panel_parser.add_argument("--date", type=arguments.day, help="YYYY-MM-DD (default: the watermark's day)")
     arguments.add_format(panel_parser)
     panel_parser.set_defaults(handler=cmd_panel)
 
     detail_parser = report.add_parser("detail", help="one customer's notifications, oldest first")
-    detail_parser.add_argument("--customer", required=True, help="customer id or name")
+    detail_parser.add_argument(
+        "--customer", required=True, type=arguments.customer, help="customer id or name"
+    )
     detail_parser.add_argument(
         "--from", dest="start", type=arguments.timestamp, help="ISO timestamp, inclusive"
     )
@@ -154,6 +203,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     billing_parser.add_argument(
         "--date", type=arguments.day, help="YYYY-MM-DD (default: the latest billed day)"
     )
-    billing_parser.add_argument("--customer", help="customer id or name (default: every customer)")
+    billing_parser.add_argument(
+        "--customer", type=arguments.customer, help="customer id or name (default: every customer)"
+    )
     arguments.add_format(billing_parser)
     billing_parser.set_defaults(handler=cmd_billing)

@@ -26,7 +26,7 @@ def bill(settings: Settings, billing_date: date | None = None) -> int:
     Recorded in the service's run history (ops.dbt_runs)."""
     invoke = partial(dbt.invoke, settings)
     with db.connect(settings, autocommit=True) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         if billing_date is None:
             minutely = ["run", "--quiet", "--select", "tag:minutely"]
             if not ops.record_run(conn, "minutely", "tag:minutely", partial(invoke, minutely)).is_success:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import psycopg
 from psycopg import errors, sql
@@ -60,6 +61,8 @@ def _text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return _utc(value)
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # 0.00000001, never 1E-8
     return None if value is None else str(value)
 
 
@@ -76,7 +79,7 @@ def render(tables: list[FlowTable], output_format: str) -> str:
             ]
             for table in tables
         }
-        return to_json(document) + "\n"
+        return to_json(document, decimals_as_numbers=True) + "\n"
     if output_format == "csv":
         if len(tables) != 1:
             raise ValueError("csv holds one flow: choose it with --flow")

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import psycopg
 from psycopg import sql
 
+from loader.reports.formatting import escape_text, utc_iso
 from loader.reports.notifications import Customer
 
 FORMATS = ("text", "csv")
@@ -45,29 +46,65 @@ class DetailQuery:
         ).format(sql.SQL(" and ").join(conditions))
 
 
+def _copy_sql(query: DetailQuery) -> sql.Composed:
+    return sql.SQL("copy ({}) to stdout with (format csv, header)").format(query.select())
+
+
+def csv_chunks(conn: psycopg.Connection, query: DetailQuery) -> Iterator[bytes]:
+    """The csv (with a header) as COPY sends it, a row or so per chunk (the portal's export)."""
+    with conn.cursor().copy(_copy_sql(query)) as copy:
+        yield from (bytes(chunk) for chunk in copy)
+
+
 def export_csv(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:
-    """Stream the csv (with a header) into `output`; returns the bytes written."""
-    written = 0
-    copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query.select())
-    with conn.cursor().copy(copy_sql) as copy:
+    """Stream the csv (with a header) into `output`; returns the messages written."""
+    cursor = conn.cursor()
+    with cursor.copy(_copy_sql(query)) as copy:
         for chunk in copy:
-            written += output.write(chunk)
-    return written
-
-
-def _text_lines(conn: psycopg.Connection, query: DetailQuery) -> Iterator[str]:
-    yield "Relatório Detalhado de Notificações\n"
-    yield f"= Cliente: {query.customer.customer_name} =\n"
-    with conn.transaction(), conn.cursor(name="notification_detail") as cursor:
-        cursor.itersize = _BATCH_ROWS
-        cursor.execute(query.select())
-        for position, (message_id, payload, event_at) in enumerate(cursor):
-            separator = "\n" if position else ""
-            yield f"{separator}Mensagem ID: {message_id}\nPayload: “{payload}”\nData hora: {event_at}\n"
+            output.write(chunk)
+    return cursor.rowcount
 
 
 def export_text(conn: psycopg.Connection, query: DetailQuery, output: BinaryIO) -> int:
+    """Stream the text report into `output`; returns the messages written."""
+    name = escape_text(query.customer.customer_name)
+    output.write(f"Relatório Detalhado de Notificações\n= Cliente: {name} =\n".encode())
     written = 0
-    for line in _text_lines(conn, query):
-        written += output.write(line.encode())
+    with conn.transaction(), conn.cursor(name="notification_detail") as cursor:
+        cursor.itersize = _BATCH_ROWS
+        cursor.execute(query.select())
+        for message_id, payload, event_at in cursor:
+            separator = "\n" if written else ""
+            output.write(
+                f"{separator}Mensagem ID: {escape_text(message_id)}\n"
+                f"Payload: “{escape_text(payload)}”\nData hora: {event_at}\n".encode()
+            )
+            written += 1
     return written
+
+
+def why_empty(conn: psycopg.Connection, query: DetailQuery) -> str:
+    """Why the export holds no message: none in the range, and where the customer's are."""
+    subject = f"no {query.channel} notifications of {escape_text(query.customer.customer_name)}"
+    if query.start is not None:
+        subject += f" from {utc_iso(query.start)}"
+    if query.end is not None:
+        subject += f" before {utc_iso(query.end)}"
+    if query.customer.is_new:
+        return (
+            f"{subject}: the customer's first notifications are still in the raw tail, and the detail"
+            " report reads marts.fct_notifications, which the next minutely run brings up to date"
+        )
+    row = conn.execute(
+        "select min(event_at), max(event_at) from marts.fct_notifications"
+        " where customer_id = %s and channel = %s",
+        (query.customer.customer_id, query.channel),
+    ).fetchone()
+    first, last = row if row is not None else (None, None)
+    if first is None:
+        return f"{subject}: the customer has none on that channel"
+    if query.end is not None and query.end <= first:
+        return f"{subject}: its first one is at {utc_iso(first)}"
+    if query.start is not None and query.start > last:
+        return f"{subject}: its latest one stored is at {utc_iso(last)}"
+    return subject

@@ -18,16 +18,19 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
+from loader.sources import limits
 from loader.sources.files import FileLoad, InputError, land_file
+from loader.sources.jsonb import number_error
 
 COLUMNS = ("element", "content_keys", "source_file", "file_hour", "element_index")
 ID_FIELDS = ("customer", "flow", "session")
 
-_HOUR_NAME = re.compile(r"hour=(\d+)\.json")
+_HOUR_NAME = re.compile(r"hour=([0-9]+)\.json", re.ASCII)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # The ISO 8601 subset that Python and PostgreSQL read identically (PostgreSQL casts it in staging).
 _TIMESTAMP = re.compile(
@@ -54,7 +57,21 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _number(text: str) -> Decimal:
+    """A JSON number jsonb can store (1e200000 it cannot), exactly."""
+    problem = number_error(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return Decimal(text)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_number, parse_int=_number)
+
+
+def _shown(value: object) -> str:
+    """`value` as JSON for an error message, shortened."""
+    text = str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _line_column(text: str, position: int) -> str:
@@ -85,7 +102,10 @@ def _array_elements(path: Path, text: str) -> Iterator[tuple[int, str, object]]:
         try:
             element, end = _DECODER.raw_decode(text, position)
         except (ValueError, RecursionError) as error:
-            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error) or "nested too deep"
+            if isinstance(error, json.JSONDecodeError):
+                reason = f"{error.msg} ({_line_column(text, error.pos)})"
+            else:
+                reason = str(error) or "nested too deep"
             raise InputError(f"{path}: element [{index}]: not valid JSON: {reason}") from None
         yield index, text[position:end], element
         position = skip_whitespace(end)
@@ -120,12 +140,14 @@ def _check_timestamp(value: object) -> str | None:
     try:
         parsed = datetime.fromisoformat(value)
         offset = parsed.utcoffset()
-        if offset is None:
-            return None
-        parsed.astimezone(UTC)
+        if offset is not None:
+            parsed.astimezone(UTC)
     except (ValueError, OverflowError) as error:
         return str(error)
-    if abs(offset) >= _MAX_OFFSET:
+    problem = limits.year_error(parsed.year)
+    if problem is not None:
+        return problem
+    if offset is not None and abs(offset) >= _MAX_OFFSET:
         return "the UTC offset must be within +-15:59"
     return None
 
@@ -133,7 +155,7 @@ def _check_timestamp(value: object) -> str | None:
 def _check_element(element: object, raw: str) -> str | None:
     """None when the element can be landed, else what is wrong with it."""
     if not isinstance(element, dict):
-        return f"expected an object, found {type(element).__name__}"
+        return f"expected an object, found {_shown(element)}"
     if _SURROGATE.search(raw):
         return "not valid UTF-8"
     for field in (*ID_FIELDS, "timestamp", "content"):
@@ -141,12 +163,15 @@ def _check_element(element: object, raw: str) -> str | None:
             return f'missing "{field}"'
     for field in ID_FIELDS:
         if not isinstance(element[field], str) or not element[field].strip():
-            return f'"{field}" must be a non-empty string, found {json.dumps(element[field])}'
+            return f'"{field}" must be a non-empty string, found {_shown(element[field])}'
+        problem = limits.id_error(f'"{field}"', element[field])
+        if problem is not None:
+            return problem
     problem = _check_timestamp(element["timestamp"])
     if problem is not None:
-        return f'"timestamp" {json.dumps(element["timestamp"])}: {problem}'
+        return f'"timestamp" {_shown(element["timestamp"])}: {problem}'
     if not isinstance(element["content"], dict):
-        return f'"content" must be an object of answers, found {json.dumps(element["content"])}'
+        return f'"content" must be an object of answers, found {_shown(element["content"])}'
     # Only escapes can smuggle in what PostgreSQL cannot store; most elements have none.
     if "\\u" in raw:
         for string in _strings(element):

@@ -9,13 +9,11 @@ standard library with jsonb's own rules, so raw receives every object jsonb woul
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 
 import orjson
 
-# numeric limits of PostgreSQL (and so of jsonb numbers): 1e131071 and 1e-16383 are the extremes.
-_MAX_ADJUSTED_EXPONENT = 131_071
-_MAX_SCALE = 16_383
+from loader.sources.jsonb import number_error
+
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
@@ -72,14 +70,9 @@ def _refuse_constant(name: str) -> None:
 
 
 def _number(text: str) -> int:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _Refused(f"not JSON: bad number {text[:40]}") from None
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # Decimal(text) of a JSON number is finite
-    if number and (number.adjusted() > _MAX_ADJUSTED_EXPONENT or -exponent > _MAX_SCALE):
-        raise _Refused(f"number {text[:40]} is out of PostgreSQL's numeric range")
+    problem = number_error(text)
+    if problem is not None:
+        raise _Refused(problem)
     return 0  # the value itself is not needed
 
 

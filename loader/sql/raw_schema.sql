@@ -83,18 +83,43 @@ create table if not exists raw.kafka_offsets (
     primary key (kafka_topic, kafka_partition)
 );
 
--- The payload's customer_id as a bigint, null unless it is a non-negative integer (at most 18
--- digits: always a bigint). Staging types customer_id with this very function, so the expression
--- index below serves the panel's per-customer read of the raw tail the rollup has not processed.
--- Changing the body requires `reindex index raw.notification_events_customer_idx`.
-create or replace function raw.notification_customer_id(payload jsonb) returns bigint
-language sql immutable parallel safe
-as $$
-    select case
-        when payload ->> 'customer_id' ~ '^[0-9]+$' and length(payload ->> 'customer_id') <= 18
-            then cast(payload ->> 'customer_id' as bigint)
-    end
-$$;
+-- The payload's customer_id as a bigint, null unless it is a JSON number (not a string) whose value
+-- is a whole number from 0 to 999999999999999999: 1007, 1007.0 and 1.007e3 are the same number (as
+-- JSON Schema's integer), "1007" is not. Staging types customer_id with this very function, so the
+-- expression index below serves the panel's per-customer read of the raw tail the rollup has not
+-- processed. The index is rebuilt when the body changes (its entries were computed by the old one).
+do $migration$
+declare
+    old_body text := (
+        select prosrc from pg_proc where oid = to_regprocedure('raw.notification_customer_id(jsonb)')
+    );
+begin
+    create or replace function raw.notification_customer_id(payload jsonb) returns bigint
+    language sql immutable parallel safe
+    as $$
+        -- an integer's text (the usual case) is cast as it is; others (1007.0) go through numeric,
+        -- which costs twice as much per event. Every test is immutable, so a constant that fails
+        -- one never reaches its cast while the planner folds constants.
+        select case when jsonb_typeof(payload -> 'customer_id') = 'number' then
+            case
+                when payload ->> 'customer_id' ~ '^[0-9]{1,18}$'
+                    then cast(payload ->> 'customer_id' as bigint)
+                when
+                    cast(payload -> 'customer_id' as numeric) between 0 and 999999999999999999
+                    and min_scale(cast(payload -> 'customer_id' as numeric)) = 0
+                    then cast(cast(payload -> 'customer_id' as numeric) as bigint)
+            end
+        end
+    $$;
+    if old_body is distinct from (
+        select prosrc from pg_proc where oid = to_regprocedure('raw.notification_customer_id(jsonb)')
+    ) then
+        -- dropped, not reindexed: the session's cached index expression still holds the old body;
+        -- the statement below creates the index anew
+        drop index if exists raw.notification_events_customer_idx;
+    end if;
+end
+$migration$;
 
 -- One spelling per channel: "Whatsapp", "WhatsApp", " WHATSAPP ", "whats-app" -> 'whatsapp':
 -- lowercase without whitespace, underscores, dots or dashes (translate: far cheaper than a regex per

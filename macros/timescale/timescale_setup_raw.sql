@@ -32,28 +32,13 @@
 
 {#- var timescale_raw_retention_days (RAW_RETENTION_DAYS), a whole number of days, as an interval. -#}
 {% macro timescale_raw_retention() -%}
-    {%- set days = var('timescale_raw_retention_days') | string | trim -%}
-    {%- if not modules.re.fullmatch('[1-9][0-9]*', days) -%}
-        {{ exceptions.raise_compiler_error(
-            "RAW_RETENTION_DAYS (var timescale_raw_retention_days) must be a whole number of days, got '" ~ days ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return({'sql': "interval '" ~ days ~ " days'", 'seconds': (days | int) * 86400}) }}
+    {{ return(timescale_days(var('timescale_raw_retention_days'), 'RAW_RETENTION_DAYS (var timescale_raw_retention_days)')) }}
 {%- endmacro %}
 
 {% macro timescale_setup_raw_sql() -%}
     {%- set events = source('notifications', 'notification_events') -%}
     {%- set compress_after = timescale_interval('timescale_raw_compress_after') -%}
     {%- set retention = timescale_raw_retention() -%}
-    {%- if retention['seconds'] <= compress_after['seconds'] -%}
-        {{ exceptions.raise_compiler_error(
-            "RAW_RETENTION_DAYS must be longer than var timescale_raw_compress_after (" ~ compress_after['sql'] ~ ")"
-        ) }}
-    {%- endif -%}
-    {%- set table = events.include(database=False) -%}
-    {%- set this_hypertable -%}
-        hypertable_schema = {{ sql_literal(events.schema) }} and hypertable_name = {{ sql_literal(events.identifier) }}
-    {%- endset -%}
 create extension if not exists timescaledb;
 
 -- one setup at a time: several services may run `warehouse up` together
@@ -65,24 +50,8 @@ do $raw_policies$
 begin
     -- a partition's rows in offset order: the models read raw by (topic, partition, offset) ranges,
     -- which the per-batch min/max of kafka_offset still narrow down in compressed chunks
-    if not (select compression_enabled from timescaledb_information.hypertables where {{ this_hypertable }}) then
-        alter table {{ table }} set (
-            timescaledb.compress,
-            timescaledb.compress_segmentby = 'kafka_topic, kafka_partition',
-            timescaledb.compress_orderby = 'kafka_offset'
-        );
-    end if;
-    {{ timescale_ensure_job_sql(
-        "proc_name = 'policy_compression'\nand " ~ this_hypertable
-            ~ "\nand cast(config ->> 'compress_after' as interval) = " ~ compress_after['sql'],
-        "remove_compression_policy(" ~ timescale_regclass(events) ~ ", if_exists => true)",
-        "add_compression_policy(" ~ timescale_regclass(events) ~ ", compress_after => " ~ compress_after['sql'] ~ ")",
-    ) | indent(4) }}
-    {{ timescale_ensure_job_sql(
-        "proc_name = 'policy_retention'\nand " ~ this_hypertable
-            ~ "\nand cast(config ->> 'drop_after' as interval) = " ~ retention['sql'],
-        "remove_retention_policy(" ~ timescale_regclass(events) ~ ", if_exists => true)",
-        "add_retention_policy(" ~ timescale_regclass(events) ~ ", drop_after => " ~ retention['sql'] ~ ")",
+    {{ timescale_compression_and_retention_sql(
+        events, 'kafka_topic, kafka_partition', 'kafka_offset', compress_after, retention
     ) | indent(4) }}
 end
 $raw_policies$;

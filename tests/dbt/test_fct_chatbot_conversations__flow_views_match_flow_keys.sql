@@ -1,5 +1,6 @@
 {#- The views created by fct_chatbot_conversations' post-hook: one per flow, exactly the fixed
-    columns and then dim_chatbot_flow_keys' columns in order, with their types; no other view. -#}
+    columns and then dim_chatbot_flow_keys' columns in order (the first 1,595), with their types; no
+    other view. -#}
 -- depends_on: {{ ref('fct_chatbot_conversations') }}
 
 with
@@ -51,11 +52,13 @@ expected as (
         flows.view_name,
         flow_keys.column_position + 5 as column_position,
         flow_keys.column_name,
-        case when flow_keys.is_boolean then 'boolean' else 'text' end as data_type
+        flow_keys.column_type as data_type
 
     from flows
     inner join flow_keys
         on flows.flow_id = flow_keys.flow_id
+    -- a view has at most 1,600 columns
+    where flow_keys.column_position <= 1595
 
 ),
 

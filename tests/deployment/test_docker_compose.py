@@ -60,6 +60,17 @@ def test_service_is_wired_to_timescaledb_and_kafka_through_env():
     assert SERVICES["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 
+def test_portal_serves_through_its_own_role_on_a_local_port():
+    portal = SERVICES["portal"]
+    assert portal["command"] == ["serve", "--host", "0.0.0.0", "--port", "8080"]
+    assert portal["ports"] == ["127.0.0.1:${PORTAL_PORT:-8080}:8080"]
+    env = _env("portal")
+    assert env["WAREHOUSE_PORTAL_SECRET"] == "${WAREHOUSE_PORTAL_SECRET:?set in .env}"
+    assert env["PORTAL_READER_PASSWORD"] == _env("warehouse-init")["PORTAL_READER_PASSWORD"]
+    assert portal["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
+    assert "/healthz" in portal["healthcheck"]["test"][-1]
+
+
 def test_metabase_only_in_bi_profile():
     assert all(SERVICES[name]["profiles"] == ["bi"] for name in BI)
     assert all("profiles" not in service for name, service in SERVICES.items() if name not in BI)
@@ -91,3 +102,18 @@ def test_env_example_documents_every_variable():
     documented = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
     used = set(INTERPOLATION.findall((PROJECT_DIR / "docker-compose.yml").read_text()))
     assert used <= documented, f"not in .env.example: {sorted(used - documented)}"
+
+
+def test_timescaledb_is_the_release_the_tests_ran_on_without_telemetry():
+    timescaledb = SERVICES["timescaledb"]
+    # TimescaleDB 2.29.2 on PostgreSQL 18: what tests/deployment/test_timescale_live.py ran on
+    assert timescaledb["image"] == "timescale/timescaledb:2.29.2-pg18"
+    command = timescaledb["command"]
+    assert command[0] == "postgres"
+    settings = [command[i + 1] for i, arg in enumerate(command) if arg == "-c"]
+    assert "timescaledb.telemetry_level=off" in settings
+    # PostgreSQL 18 images keep their data below /var/lib/postgresql (18/docker), not in .../data
+    assert timescaledb["volumes"] == ["timescaledb-data:/var/lib/postgresql"]
+    deployment = (PROJECT_DIR / "docs" / "deployment.md").read_text()
+    assert "`timescale/timescaledb:2.29.2-pg18`" in deployment
+    assert "TimescaleDB 2.29.2 on PostgreSQL 18" in deployment

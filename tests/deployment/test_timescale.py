@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import fresh_warehouse, run_warehouse
 
 RAW_RETENTION_DAYS = "45"  # not the default: shows that the environment reaches the policy
+DETAIL_RETENTION_DAYS = "36500"  # covers the billed day of 2020; the default 90 would not
 BILLING_DATE = "2020-02-03"
 ROLLUP = "model.warehouse.fct_notifications_per_minute"
 ROLLUP_PATH = "marts/notifications/timescale/fct_notifications_per_minute.sql"
@@ -47,6 +48,14 @@ __COMPILED_ROLLUP__
     hypertable.time_column,
     timescale_duration(hypertable.chunk_time_interval, 'chunk_time_interval').sql,
 ) }}
+-- @@facts_policies
+{{ timescale_compression_and_retention_sql(
+    ref('fct_notifications'),
+    hypertable.compress_segmentby,
+    hypertable.compress_orderby,
+    timescale_duration(hypertable.compress_after, 'compress_after'),
+    timescale_days(hypertable.retention_days, 'retention_days'),
+) }}
 -- @@facts_conflict_columns
 {{ timescale_conflict_columns(facts.config.unique_key, hypertable) }}
 -- @@conflict_columns_without_time
@@ -68,6 +77,8 @@ __COMPILED_ROLLUP__
 {{ timescale_day_refresh_window_sql("cast('2020-02-03' as date)", "'UTC'", end_offset) }}
 -- @@window_sao_paulo
 {{ timescale_day_refresh_window_sql("cast('2020-02-03' as date)", "'America/Sao_Paulo'", end_offset) }}
+-- @@window_expired
+{{ timescale_day_refresh_window_sql("cast(timezone('UTC', now()) as date) - 36501", "'UTC'", end_offset) }}
 -- @@window_tomorrow
 {{ timescale_day_refresh_window_sql("cast(timezone('UTC', now()) as date) + 1", "'UTC'", end_offset) }}
 -- @@window_end
@@ -106,6 +117,7 @@ def project(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with pytest.MonkeyPatch.context() as env, fresh_warehouse(server_dsn, env) as settings:
         env.setenv("WAREHOUSE_DBT_TARGET", "timescale")
         env.setenv("RAW_RETENTION_DAYS", RAW_RETENTION_DAYS)
+        env.setenv("DETAIL_RETENTION_DAYS", DETAIL_RETENTION_DAYS)
         models = ["fct_notifications_per_minute", "int_notification_tail_ranges"]
         dbt(target_path, "compile", "--select", *models)
         compiled = target_path / "compiled"
@@ -200,6 +212,8 @@ def test_billed_day_window_follows_the_day_time_zone_and_never_reaches_the_open_
     )
     # tomorrow is above the refresh window: nothing to materialize (real-time aggregation reads it)
     assert window("window_tomorrow")[2] is False
+    # a day past the detail retention: a refresh would replace its minutes with what is left of it
+    assert window("window_expired")[2] is False
 
 
 def test_raw_events_become_a_compressed_hypertable_with_retention(project):
@@ -227,8 +241,32 @@ def test_raw_events_become_a_compressed_hypertable_with_retention(project):
 def test_facts_become_a_hypertable_on_event_at_and_the_tail_follows_them(project):
     facts = project.manifest["nodes"]["model.warehouse.fct_notifications"]
     hypertable = facts["config"]["timescale_hypertable"]
-    assert hypertable == {"time_column": "event_at", "chunk_time_interval": "1 day"}
-    assert "{{ timescale_hypertable() }}" in [hook["sql"] for hook in facts["config"]["post-hook"]]
+    assert hypertable == {
+        "time_column": "event_at",
+        "chunk_time_interval": "1 day",
+        "compress_segmentby": "customer_id",
+        "compress_orderby": "event_at, message_id",
+        "compress_after": "3 days",
+        "retention_days": DETAIL_RETENTION_DAYS,
+    }
+    policies = flat(project.sql["facts_policies"])
+    assert (
+        'alter table "marts"."fct_notifications" set ( timescaledb.compress,'
+        " timescaledb.compress_segmentby = 'customer_id',"
+        " timescaledb.compress_orderby = 'event_at, message_id' );"
+    ) in policies
+    assert (
+        'perform add_compression_policy(\'"marts"."fct_notifications"\','
+        " compress_after => interval '3 days');"
+    ) in policies
+    assert (
+        'perform add_retention_policy(\'"marts"."fct_notifications"\','
+        f" drop_after => interval '{DETAIL_RETENTION_DAYS} days');"
+    ) in policies
+    # the continuous aggregate over it is never rebuilt: its old minutes exist nowhere else
+    assert project.manifest["nodes"][ROLLUP]["config"]["full_refresh"] is False
+    hooks = [hook["sql"] for hook in facts["config"]["post-hook"]]
+    assert {"{{ timescale_hypertable() }}", "{{ daily_partitions() }}"} <= set(hooks)
     assert facts["config"]["full_refresh"] is False  # raw keeps RAW_RETENTION_DAYS: never rebuild from it
     assert (
         'perform create_hypertable( \'"marts"."fct_notifications"\','
@@ -249,6 +287,7 @@ def test_generated_statements_parse_in_postgresql(project):
     statements = [
         "raw_setup",
         "facts_hypertable",
+        "facts_policies",
         "rollup_create",
         "rollup_settings",
         "rollup_initial_refresh",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import psycopg
 import pytest
 
 from loader import PROJECT_DIR, db
 from loader.settings import Settings
 from tests.conftest import run_warehouse
+from tests.notifications_helpers import event, land_events
 
 
 def test_migrate_is_idempotent(warehouse, conn):
@@ -34,6 +37,29 @@ def test_migrate_gives_a_fct_notifications_built_before_the_event_key_its_index(
         " from pg_index where indrelid = 'marts.fct_notifications'::regclass order by 1, 2"
     ).fetchall()
     assert indexes == [(False, False), (True, True)]  # batch_id's, and the key's in place of two
+
+
+def test_a_changed_customer_id_rule_rebuilds_the_raw_index(warehouse, conn):
+    # the rule before: any string of digits, "1005" included
+    conn.execute(
+        "create or replace function raw.notification_customer_id(payload jsonb) returns bigint"
+        " language sql immutable parallel safe as $$ select case when payload ->> 'customer_id' ~ '^[0-9]+$'"
+        " and length(payload ->> 'customer_id') <= 18 then cast(payload ->> 'customer_id' as bigint) end $$;"
+        " reindex index raw.notification_events_customer_idx"
+    )
+    conn.execute(
+        "insert into raw.notification_events (kafka_topic, kafka_partition, kafka_offset, payload)"
+        """ values ('t', 0, 0, '{"customer_id": "1005"}'), ('t', 0, 1, '{"customer_id": 1005}')"""
+    )
+    db.migrate(conn)
+    with conn.transaction():
+        conn.execute("set local enable_seqscan = off")
+        conn.execute("set local enable_bitmapscan = off")
+        by_index = conn.execute(
+            "select kafka_offset from raw.notification_events"
+            " where raw.notification_customer_id(payload) = 1005"
+        ).fetchall()
+    assert by_index == [(1,)]  # a stale entry would still find the string's row
 
 
 def test_migrate_moves_the_quarantine_built_in_intermediate_to_marts_with_its_offsets(warehouse, conn):
@@ -133,3 +159,120 @@ def test_pipeline_lock_is_held_until_the_transaction_ends(warehouse):
         db.lock(waiter, "test.other")  # another name: not held
         holder.commit()
         db.lock(waiter, "test.lock")
+
+
+def partitions(conn: psycopg.Connection, table: str) -> list[tuple[str, str | None, str | None]]:
+    """(name, lower bound, upper bound) of the table's partitions, as text, in bound order."""
+    return conn.execute(
+        "select inhrelid::regclass::text, bounds.lower_bound::text, bounds.upper_bound::text"
+        " from pg_inherits, ops.partition_bounds(inhrelid) as bounds"
+        " where inhparent = %s::regclass order by bounds.lower_bound nulls last",
+        (table,),
+    ).fetchall()
+
+
+def utc_day(conn: psycopg.Connection, days: int) -> str:
+    (day,) = conn.execute(
+        "select (date_trunc('day', now(), 'UTC') + make_interval(days => %s))::text", (days,)
+    ).fetchone()
+    return day
+
+
+def test_raw_events_are_partitioned_by_day_a_week_ahead(warehouse, conn):
+    db.migrate(conn)
+    assert conn.execute(
+        "select relkind from pg_class where oid = 'raw.notification_events'::regclass"
+    ).fetchone() == ("p",)
+    days = [utc_day(conn, n) for n in range(9)]
+    assert [(lower, upper) for _, lower, upper in partitions(conn, "raw.notification_events")] == list(
+        itertools.pairwise(days)
+    )
+    (name, _, _) = partitions(conn, "raw.notification_events")[0]
+    assert name == "raw.notification_events_p" + days[0][:10].replace("-", "")
+    # the primary key holds the partitioning column, as PostgreSQL requires
+    assert conn.execute(
+        "select pg_get_constraintdef(oid) from pg_constraint"
+        " where conrelid = 'raw.notification_events'::regclass and contype = 'p'"
+    ).fetchone() == ("PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset, loaded_at)",)
+    land_events(conn, [event(message_id="A")])
+    assert conn.execute("select tableoid::regclass::text from raw.notification_events").fetchone() == (name,)
+
+
+def test_an_unpartitioned_raw_table_becomes_its_first_partition_without_a_copy(warehouse, conn):
+    """A warehouse from before raw retention: its table, rows and indexes kept, attached whole."""
+    conn.execute(
+        "drop table raw.notification_events;"
+        " create table raw.notification_events (kafka_topic text not null, kafka_partition integer not null,"
+        " kafka_offset bigint not null, kafka_timestamp timestamptz, kafka_key bytea, payload jsonb not null,"
+        " loaded_at timestamptz not null default now(),"
+        " primary key (kafka_topic, kafka_partition, kafka_offset));"
+        " create index notification_events_customer_idx on raw.notification_events"
+        " (raw.notification_customer_id(payload), kafka_topic, kafka_partition, kafka_offset)"
+    )
+    land_events(conn, [event(message_id=f"M{n}") for n in range(3)])
+    (old_table,) = conn.execute("select 'raw.notification_events'::regclass::oid").fetchone()
+    db.migrate(conn)
+    db.migrate(conn)
+    tomorrow = utc_day(conn, 1)
+    first, *ahead = partitions(conn, "raw.notification_events")
+    suffix = tomorrow[:10].replace("-", "")
+    assert first == (f"raw.notification_events_before_{suffix}", "-infinity", tomorrow)
+    assert len(ahead) == 7  # tomorrow and the six days after
+    assert conn.execute("select %s::oid::regclass::text", (old_table,)).fetchone() == (first[0],)
+    assert conn.execute("select count(*) from raw.notification_events").fetchone() == (3,)
+    parent_indexes = conn.execute(
+        "select indexrelid::regclass::text from pg_index where indrelid = 'raw.notification_events'::regclass"
+        " order by 1"
+    ).fetchall()
+    assert parent_indexes == [("raw.notification_events_customer_idx",), ("raw.notification_events_pkey",)]
+    land_events(conn, [event(message_id="NEW")])  # today: still the old table's range
+    assert conn.execute("select count(*) from raw.notification_events").fetchone() == (4,)
+
+
+def test_expired_days_are_dropped_whole_and_no_figure_changes(warehouse, conn, monkeypatch):
+    """Raw days past RAW_RETENTION_DAYS (by loaded_at) and fct_notifications days past
+    DETAIL_RETENTION_DAYS (by event time) go as whole partitions; the panel, the rollup and the bills
+    stay, and the models go on by offsets."""
+    monkeypatch.setenv("RAW_RETENTION_DAYS", "30")
+    monkeypatch.setenv("DETAIL_RETENTION_DAYS", "90")
+    old_day, recent_day = utc_day(conn, -100)[:10], utc_day(conn, -10)[:10]
+    run_warehouse("build", "--quiet")  # on an empty warehouse: fct_notifications without old days
+    conn.execute("select ops.create_daily_partitions('raw.notification_events', 60, 0)")
+    conn.execute("select ops.create_daily_partitions('marts.fct_notifications', 120, 0)")
+    land_events(conn, [event(message_id=f"O{n}", event_datetime=f"{old_day}T10:00:00Z") for n in range(3)])
+    land_events(conn, [event(message_id=f"R{n}", event_datetime=f"{recent_day}T10:00:00Z") for n in range(2)])
+    conn.execute(
+        "update raw.notification_events set loaded_at = now() - interval '40 days' where kafka_offset < 3"
+    )
+    run_warehouse("build", "--quiet", "--select", "tag:minutely")
+    run_warehouse("bill", "--date", old_day)
+    figures = (
+        "select (select array_agg((panel_date, whatsapp_notifications)::text order by panel_date)"
+        "  from marts.rpt_notification_panel where whatsapp_notifications > 0),"
+        " (select array_agg((minute_at, notification_count)::text order by minute_at)"
+        "  from marts.fct_notifications_per_minute),"
+        " (select array_agg((billing_date, whatsapp_notifications, amount_brl)::text)"
+        "  from marts.rpt_notification_billing)"
+    )
+    before = conn.execute(figures).fetchone()
+    assert before[0] == [f"({old_day},3)", f"({recent_day},2)"]
+
+    dropped = db.maintain_partitions(conn, Settings.from_env())
+    old_suffix = old_day.replace("-", "")
+    assert f"marts.fct_notifications_p{old_suffix}" in dropped
+    assert all(
+        name.startswith(("raw.notification_events_p", "marts.fct_notifications_p")) for name in dropped
+    )
+    assert conn.execute("select count(*) from raw.notification_events").fetchone() == (2,)
+    assert conn.execute("select message_id from marts.fct_notifications order by 1").fetchall() == [
+        ("R0",),
+        ("R1",),
+    ]
+    assert conn.execute(figures).fetchone() == before
+
+    land_events(conn, [event(message_id="NEW", event_datetime=f"{recent_day}T11:00:00Z")])
+    run_warehouse("build", "--quiet", "--select", "tag:minutely")
+    run_warehouse("bill", "--date", old_day)
+    after = conn.execute(figures).fetchone()
+    assert after[0] == [f"({old_day},3)", f"({recent_day},3)"]
+    assert after[2] == before[2]

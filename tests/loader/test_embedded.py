@@ -33,6 +33,7 @@ def test_every_login_needs_its_password_kept_for_the_owner_only(home):
     env = dict(line.split("=", 1) for line in run_warehouse("env").stdout.splitlines())
     superuser_dsn = env["WAREHOUSE_DSN"].strip("'")
     reader_password = env["BI_READER_PASSWORD"].strip("'")
+    portal_password = env["PORTAL_READER_PASSWORD"].strip("'")
     with psycopg.connect(superuser_dsn) as conn:
         assert conn.execute("select current_user").fetchone() == (embedded.SUPERUSER,)
     assert "password authentication failed" in _refused(superuser_dsn, password="wrong")
@@ -41,11 +42,16 @@ def test_every_login_needs_its_password_kept_for_the_owner_only(home):
     with psycopg.connect(reader) as conn:
         assert conn.execute("select current_user").fetchone() == (db.BI_READER_ROLE,)
     assert "password authentication failed" in _refused(reader, password="wrong")
+    portal = psycopg.conninfo.make_conninfo(
+        superuser_dsn, user=db.PORTAL_READER_ROLE, password=portal_password
+    )
+    with psycopg.connect(portal) as conn:
+        assert conn.execute("select current_user").fetchone() == (db.PORTAL_READER_ROLE,)
     # bi_reader reaches the warehouse database only
     assert "permission denied" in _refused(reader, dbname="postgres")
     secrets = home / "secrets"
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
-    for role in (embedded.SUPERUSER, db.BI_READER_ROLE):
+    for role in (embedded.SUPERUSER, db.BI_READER_ROLE, db.PORTAL_READER_ROLE):
         assert stat.S_IMODE((secrets / f"{role}.password").stat().st_mode) == 0o600
     assert (secrets / "bi_reader.password").read_text().strip() == reader_password
     assert "***" in run_warehouse("up").stderr  # the log does not show the password

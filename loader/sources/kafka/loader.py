@@ -19,7 +19,7 @@ from functools import partial
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaError, OffsetOutOfRangeError
+from kafka.errors import CorruptRecordError, KafkaError, OffsetOutOfRangeError, UnsupportedCodecError
 from kafka.structs import OffsetAndMetadata
 
 from loader import broker, db
@@ -379,9 +379,11 @@ class KafkaLoader:
         except OffsetOutOfRangeError as error:
             self._recover_out_of_range(error.args[0] if error.args else {})
             return []
-        except (LoaderError, psycopg.Error):  # from the rebalance listener
+        except (CorruptRecordError, UnsupportedCodecError) as error:
+            return self._dead_letter_undecodable(error)
+        except (KafkaError, LoaderError, psycopg.Error):  # the broker, or the rebalance listener's database
             raise
-        except Exception as error:  # a record batch that cannot be decoded raises what its codec raises
+        except Exception as error:  # what a codec library raises on bytes it cannot decode
             return self._dead_letter_undecodable(error)
         if self._unchecked:
             self._check_positions_exist()
@@ -445,14 +447,18 @@ class KafkaLoader:
 
     def _dead_letter_undecodable(self, error: Exception) -> list[Batch]:
         """The batch the consumer failed on, as dead letters: one per offset, the batch's bytes in
-        the first; then past it. Re-raise `error` if no batch where we stand fails to decode."""
+        the first; then past it. LoaderError if no batch where we stand fails to decode."""
         found = undecodable.find(self._bootstrap, self.topic, self._position)
         start = None if found is None else self._position.get(found.partition)
         if found is None or start is None:
-            raise error
+            raise LoaderError(
+                f"{self.topic}: the consumer fails at offsets {dict(sorted(self._position.items()))}"
+                f" ({type(error).__name__}: {error}) on no record batch it could skip"
+            ) from error
         log.error("%s[%d]: %s; to the dead letters", self.topic, found.partition, found.reason())
         batch = Batch(ranges={found.partition: (start, found.end)})
-        for offset in range(max(start, found.start), found.end):
+        first = max(start, found.start)
+        for offset in range(first, found.end):
             batch.add_rejected(
                 found.partition,
                 offset,
@@ -460,10 +466,8 @@ class KafkaLoader:
                 timestamp_ms=found.timestamp_ms,
                 key=None,
                 headers=None,
-                raw_value=found.data if offset == found.start else None,
-                error=found.reason()
-                if offset == found.start
-                else f"{found.reason()} (bytes at {found.start})",
+                raw_value=found.data if offset == first else None,
+                error=found.reason() if offset == first else f"{found.reason()} (its bytes: offset {first})",
             )
         self._position[found.partition] = found.end
         self._consumer.seek(TopicPartition(self.topic, found.partition), found.end)

@@ -1,5 +1,6 @@
 {#- One row per answer: a content key of an element whose value is a string that is not empty
-    after trimming. null, "", whitespace and non-string values are not answers. -#}
+    after trimming. null, "", whitespace and non-string values are not answers. The trimmed answer
+    is also read as a yes / no word (answer_boolean) and as a number (answer_number). -#}
 
 with
 
@@ -70,7 +71,8 @@ validated as (
         key_index,
         answer_key,
         answer_value,
-        {{ chatbot_yes_no('trimmed_value') }} as answer_boolean
+        {{ chatbot_yes_no('trimmed_value') }} as answer_boolean,
+        {{ chatbot_number('trimmed_value') }} as answer_number
 
     from trimmed
     where trimmed_value != ''

@@ -4,8 +4,10 @@
     never saw the partition) up to the loader's next offset. Rows there are landed but not rolled up:
     the panel adds them to the rollup so it is as fresh as the loader's last commit. On the timescale
     target the rollup is a real-time continuous aggregate: the tail starts where fct_notifications
-    stopped (notification_rollup_offsets_model). It reads the rollup's progress in
-    int_kafka_offsets_processed, never the rollup itself, so it depends on no mart. #}
+    stopped (notification_rollup_offsets_model). customers_from_offset is where the tail starts for
+    the customer list: the lower of the rollup's and dim_notification_customers' offsets (the two run
+    side by side), so a customer the dimension has not seen yet is found in raw. It reads the models'
+    progress in int_kafka_offsets_processed, never the marts themselves, so it depends on no mart. #}
 
 with
 
@@ -21,12 +23,21 @@ rolled_up_offsets as (
 
 ),
 
+customer_offsets as (
+
+    {{ kafka_offsets_processed_by('dim_notification_customers') }}
+
+),
+
 ranges as (
 
     select
         offsets.kafka_topic,
         offsets.kafka_partition,
         coalesce(rolled_up_offsets.next_offset, 0) as from_offset,
+        least(
+            coalesce(rolled_up_offsets.next_offset, 0), coalesce(customer_offsets.next_offset, 0)
+        ) as customers_from_offset,
         offsets.next_offset as to_offset
 
     from offsets
@@ -34,6 +45,10 @@ ranges as (
         on
             offsets.kafka_topic = rolled_up_offsets.kafka_topic
             and offsets.kafka_partition = rolled_up_offsets.kafka_partition
+    left join customer_offsets
+        on
+            offsets.kafka_topic = customer_offsets.kafka_topic
+            and offsets.kafka_partition = customer_offsets.kafka_partition
 
 )
 

@@ -53,13 +53,13 @@ first_appearances as (
 
 ),
 
--- a key is a boolean column when every conversation's reported answer is true / false
+-- a key's column type from every conversation's reported answer (boolean, bigint, numeric, text)
 value_types as (
 
     select
         flow_id,
         answer_key,
-        bool_and(answer_boolean is not null) as is_boolean,
+        {{ chatbot_column_type('answer_boolean', 'answer_number') }} as column_type,
         count(*) as conversation_count
 
     from conversation_answers
@@ -73,7 +73,7 @@ positioned as (
         first_appearances.flow_id,
         first_appearances.answer_key,
         first_appearances.first_answered_at,
-        value_types.is_boolean,
+        value_types.column_type,
         value_types.conversation_count,
         row_number() over (
             partition by first_appearances.flow_id
@@ -116,10 +116,12 @@ named as (
         flow_id,
         answer_key,
         column_position,
-        {{ chatbot_identifier('wanted_column_name', 'answer_key', 'wanted_name_rank > 1') }} as column_name,
-        is_boolean,
+        {{ chatbot_identifier('wanted_column_name', 'column_position', 'wanted_name_rank > 1') }}
+            as column_name,
+        column_type = 'boolean' as is_boolean,
         first_answered_at,
-        conversation_count
+        conversation_count,
+        column_type
 
     from ranked
 

@@ -13,7 +13,9 @@ aggregated as (
     select
         flow_id,
         count(*) as answer_key_count,
-        min(first_answered_at) as first_answered_at
+        min(first_answered_at) as first_answered_at,
+        -- byte order, whatever the database collation
+        row_number() over (order by flow_id collate "C") as flow_number
 
     from flow_keys
     group by flow_id
@@ -25,7 +27,7 @@ named as (
     select
         flow_id,
         '{{ var("chatbot_flow_views_schema") }}' as view_schema,
-        {{ chatbot_identifier('flow_id', 'flow_id', 'false') }} as view_name,
+        {{ chatbot_identifier('flow_id', 'flow_number', 'false') }} as view_name,
         answer_key_count,
         first_answered_at
 

@@ -19,6 +19,7 @@ ranked as (
         answer_key,
         answer_value,
         answer_boolean,
+        answer_number,
         answered_at,
         load_id,
         element_index,
@@ -42,8 +43,11 @@ latest as (
         answer_key,
         answer_value,
         answer_boolean,
-        -- what reports show: true / false for sim / não / nao, else the answer as given
-        coalesce(to_jsonb(answer_boolean), to_jsonb(answer_value)) as reported_answer,
+        answer_number,
+        -- what reports show: true / false for a yes / no word, a JSON number for a number, else the
+        -- answer as given
+        coalesce(to_jsonb(answer_boolean), to_jsonb(answer_number), to_jsonb(answer_value))
+            as reported_answer,
         first_answered_at,
         answered_at as last_answered_at,
         answer_count,

@@ -41,16 +41,7 @@ new_notifications as (
         notifications.event_at
 
     from notifications
-    inner join increment
-        on
-            notifications.kafka_topic = increment.kafka_topic
-            and notifications.kafka_partition = increment.kafka_partition
-            and notifications.kafka_offset >= increment.processed_offset
-            and notifications.kafka_offset < increment.target_offset
-    -- the batches fct_notifications stored since this model's previous run: one index range
-    where
-        notifications.batch_id > (select max(this_run.processed_batch_id) from increment as this_run)
-        and notifications.batch_id <= (select max(this_run.target_batch_id) from increment as this_run)
+    {{ kafka_increment_rows('notifications') }}
 
 ),
 

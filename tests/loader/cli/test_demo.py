@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -54,6 +55,15 @@ def demo_home(tmp_path, monkeypatch):
 
 def test_demo_prints_the_five_reports_and_runs_again(demo_home):
     first = run_warehouse("demo", "--events", "20000").stdout
+    # quiet: one line per step with its time, then the reports; the steps' own output in the log
+    steps = first.split("\n\n==> Panel", 1)[0].splitlines()
+    log = demo_home / "demo.log"
+    assert steps[1] == f"    (what the steps print: {log}; `warehouse demo --verbose` shows it here)"
+    del steps[1]
+    assert len(steps) == 8 and all(re.fullmatch(r"==> .+ \.\.\. \d+\.\d s", step) for step in steps), steps
+    logged = log.read_text()
+    assert "WARNING loader.sources.kafka: rejected notifications[" in logged
+    assert "Completed successfully" in logged and "billed 2020-02-02: 50 customers" in logged
     reports = first.split("\n==> ")
     titles = [report.split("  ($ warehouse", 1)[0] for report in reports[-5:]]
     assert titles == [
@@ -78,10 +88,18 @@ def test_demo_prints_the_five_reports_and_runs_again(demo_home):
     assert "Relatório de Cobrança\nCliente: Acme\n" in billing and "Data: 2020-02-02\n" in billing
     assert "| C1000    | A1100   | 56.333,33                  | 41.416,66                  |" in invoices
     assert chatbot.split("\n", 1)[1].startswith(EXPECTED_TEXT)
-    assert "billed 2020-02-02: 50 customers" in first
+    # it ends by telling how to open Acme's and the operator's portals
+    acme_line, operator_line = first.strip().splitlines()[-3:-1]
+    assert re.fullmatch(r" +Acme's portal: +http://127\.0\.0\.1:8080/portal/[\w-]+\.[\w-]+", acme_line)
+    assert re.fullmatch(
+        r" +the operator's portal: +http://127\.0\.0\.1:8080/portal/[\w-]+\.[\w-]+", operator_line
+    )
 
-    # a second demo starts over: the same figures, not twice as many
-    second = run_warehouse("demo", "--events", "20000").stdout
+    # a second demo starts over: the same figures, not twice as many; --verbose shows the steps' output
+    verbose = run_warehouse("demo", "--events", "20000", "--verbose")
+    second = verbose.stdout
+    assert "billed 2020-02-02: 50 customers" in second and "Completed successfully" in second
+    assert "rejected notifications[" in verbose.stderr
 
     def printed_reports(output: str) -> str:
         return output.split("\n==> Panel", 1)[1].rsplit("\ndemo finished in ", 1)[0]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+
+import pytest
 
 from loader import PROJECT_DIR
 from tests.conftest import run_warehouse
 
 SAMPLES = [PROJECT_DIR / "data" / "chatbot" / name for name in ("hour=13.json", "hour=14.json")]
+# The other public copy: delivery_confirmed as "true" / "false"; its hour=13.json is the same file.
+TRUE_FALSE_SAMPLES = [SAMPLES[0], PROJECT_DIR / "data" / "chatbot-true-false" / "hour=14.json"]
 
 EXPECTED_TEXT = """\
 | customer | flow  | session | first_answer_dt     | last_answer_dt      | name  | cpf            | delivery_confirmed |
@@ -60,10 +65,18 @@ def _reported_flows() -> list[str]:
     return list(json.loads(run_warehouse("report", "chatbot", "--format", "json").stdout))
 
 
-def test_sample_report_in_every_format(warehouse):
-    # tests/loader/test_demo.py checks that `warehouse demo` prints this report too
-    run_warehouse("load", "chatbot", *SAMPLES)
+@pytest.mark.parametrize("samples", [SAMPLES, TRUE_FALSE_SAMPLES], ids=["sim-nao", "true-false"])
+def test_sample_report_in_every_format(warehouse, conn, samples):
+    # tests/loader/cli/test_demo.py checks that `warehouse demo` prints this report too
+    run_warehouse("load", "chatbot", *samples)
     _build()
+    # typed columns for BI tools: a yes / no column is boolean, nota an integer
+    assert _view_columns(conn, "F1000")[5:] == [
+        ("name", "text"),
+        ("cpf", "text"),
+        ("delivery_confirmed", "boolean"),
+    ]
+    assert _view_columns(conn, "F2000")[5:] == [("recomenda", "text"), ("nota", "bigint")]
     assert run_warehouse("report", "chatbot").stdout == EXPECTED_TEXT
     assert run_warehouse("report", "chatbot", "--flow", "F2000").stdout == EXPECTED_TEXT.split("\n\n")[1]
     assert run_warehouse("report", "chatbot", "--flow", "F1000", "--format", "csv").stdout == (
@@ -84,7 +97,7 @@ def test_sample_report_in_every_format(warehouse):
         "F2000": [
             {"customer": "C2000", "flow": "F2000", "session": "S3000",
              "first_answer_dt": "2019-12-16T13:59:59", "last_answer_dt": "2019-12-16T14:00:01",
-             "recomenda": "Simmmmmmm", "nota": "9"},
+             "recomenda": "Simmmmmmm", "nota": 9},
         ],
     }  # fmt: skip
     # row objects keep the view's column order
@@ -129,7 +142,7 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
     _build()
 
     assert conn.execute("select count(*) from raw.loaded_files").fetchone() == (2,)
-    clipped, clipped_x = "k" * 54 + "_a7bb24f5", "k" * 54 + "_ed4965fa"
+    clipped, clipped_x = "k" * 61 + "~6", "k" * 61 + "~7"  # clipped, then ~ and the column's position
     assert _view_columns(conn, "FX") == [
         ("customer", "text"),
         ("flow", "text"),
@@ -172,6 +185,42 @@ def test_rules_offsets_ties_blanks_and_hostile_keys(warehouse, conn, tmp_path, m
     assert csv_lines[2] == "C2,FX,S1,2019-12-16T11:10:00,2019-12-16T12:30:00,,,,,talvez,,,"
 
 
+def test_keys_and_flows_crafted_to_collide_or_too_many_keys_still_get_their_views(warehouse, conn, tmp_path):
+    # an empty key beside one named like its shortening; a 70-character key beside its own
+    # 63-byte shortening; flow ids shaped like shortened names
+    keys = {"": "a", "~1": "b", "_d41d8cd9": "c", LONG_KEY: "d", "k" * 61 + "~4": "e"}
+    path = tmp_path / "hour=10.json"
+    _write(
+        path,
+        *(("C1", flow, "S1", "2019-12-16T10:00:00Z", keys) for flow in ("F~1", "F" * 70, "F" * 61 + "~1")),
+        # wider than a view can be: the first 1,595 keys are its columns
+        ("C1", "WIDE", "S1", "2019-12-16T10:00:00Z", {f"q{number}": "x" for number in range(1600)}),
+    )
+    run_warehouse("load", "chatbot", path)
+    _build()
+    views = conn.execute(
+        'select flow_id, view_name from marts.dim_chatbot_flows order by flow_id collate "C"'
+    ).fetchall()
+    # numbered in byte order; the long id's view is named like the other flow's id, not its view
+    assert views == [
+        ("F" * 70, "F" * 61 + "~1"),
+        ("F" * 61 + "~1", "F" * 61 + "~2"),
+        ("F~1", "F~1~3"),
+        ("WIDE", "WIDE"),
+    ]
+    assert len(_view_columns(conn, "WIDE")) == 1600
+    for _, view in views[:3]:
+        assert [name for name, _ in _view_columns(conn, view)][5:] == [
+            "~1",
+            "~1~2",
+            "_d41d8cd9",
+            "k" * 61 + "~4",
+            "k" * 61 + "~5",
+        ]
+    report = json.loads(run_warehouse("report", "chatbot", "--flow", "F~1", "--format", "json").stdout)
+    assert [list(rows[0].values())[5:] for rows in report.values()] == [list("abcde")]
+
+
 def test_new_flows_and_keys_appear_and_gone_flows_leave_no_view(warehouse, conn, tmp_path):
     f3000 = tmp_path / "hour=15.json"
     _write(f3000, ("C3000", "F3000", "S1", "2019-12-16T15:00:00+00:00", {"nps": "10"}))
@@ -195,3 +244,55 @@ def test_report_before_a_build_says_what_to_do(warehouse):
     result = run_warehouse("report", "chatbot", check=False)
     assert result.returncode == 1
     assert "run `warehouse build`" in result.stderr
+
+
+def test_typed_answers_and_a_later_answer_that_breaks_a_type(warehouse, conn, tmp_path):
+    typed = tmp_path / "hour=10.json"
+    _write(
+        typed,
+        ("C1", "FT", "S1", "2019-12-16T10:00:00Z",
+         {"ok": "TRUE", "nota": "9", "nps": "9.5", "preco": "10", "cep": "01310", "obs": "a\nb|c"}),
+        ("C1", "FT", "S2", "2019-12-16T10:01:00Z",
+         {"ok": " nao", "nota": "10", "nps": "7", "preco": "12345678901234567890.25", "cep": "04538",
+          "obs": "| fake | row |"}),
+    )  # fmt: skip
+    run_warehouse("load", "chatbot", typed)
+    _build()
+    assert _view_columns(conn, "FT")[5:] == [
+        ("ok", "boolean"),
+        ("nota", "bigint"),
+        ("nps", "numeric"),
+        ("preco", "numeric"),
+        ("cep", "text"),  # a leading zero: a code, not a number
+        ("obs", "text"),
+    ]
+    document = run_warehouse("report", "chatbot", "--format", "json").stdout
+    assert "12345678901234567890.25" in document  # exact: a JSON number, never a float's digits
+    rows = [{key: row[key] for key in ("ok", "nota", "nps", "preco", "cep")} for row in
+            json.loads(document, parse_float=Decimal)["FT"]]  # fmt: skip
+    assert rows == [
+        {"ok": True, "nota": 9, "nps": Decimal("9.5"), "preco": 10, "cep": "01310"},
+        {"ok": False, "nota": 10, "nps": 7, "preco": Decimal("12345678901234567890.25"), "cep": "04538"},
+    ]
+    # text keeps the answers' own rendering; data can neither add a row nor split a column
+    lines = run_warehouse("report", "chatbot").stdout.splitlines()
+    assert len(lines) == 4
+    assert lines[2].endswith("| true  | 9    | 9.5 | 10                      | 01310 | a\\nb\\|c           |")
+    assert lines[3].endswith(
+        "| false | 10   | 7   | 12345678901234567890.25 | 04538 | \\| fake \\| row \\| |"
+    )
+
+    # a later answer that is no number / no yes-no turns its column back to text at the next build
+    later = tmp_path / "hour=11.json"
+    _write(later, ("C1", "FT", "S3", "2019-12-16T11:00:00Z", {"nota": "nove", "ok": "talvez"}))
+    run_warehouse("load", "chatbot", later)
+    _build()
+    assert dict(_view_columns(conn, "FT")[5:]) == {
+        "ok": "text", "nota": "text", "nps": "numeric", "preco": "numeric", "cep": "text", "obs": "text"
+    }  # fmt: skip
+    report = json.loads(run_warehouse("report", "chatbot", "--format", "json").stdout)["FT"]
+    assert [(row["ok"], row["nota"]) for row in report] == [
+        ("true", "9"),
+        ("false", "10"),
+        ("talvez", "nove"),
+    ]

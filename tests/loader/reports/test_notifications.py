@@ -191,14 +191,17 @@ def test_panel_detail_and_billing_for_two_days(conn, land, tmp_path):
         "3,Bulk,25000,2020-02-04T15:01:00+00:00\n"
     )
     assert panel("--date", "2020-02-03", "--format", "csv") == live
-    rebilled = run_warehouse("bill", "--date", "2020-02-03").stdout
-    assert "billed 2020-02-03: 3 customers, R$ 1000,28" in rebilled
-    assert panel("--date", "2020-02-03", "--format", "csv") == live  # rolled up now: still counted once
-    # a customer first seen in the tail is listed once the minutely models have run
-    assert panel("--customer", "42") == (
+    # a customer first seen in the tail is counted at once too, found by id or name
+    gamma = (
         "Painel de Notificações\nCliente: Gamma\nNotificações Whatsapp: 1\n"
         "Última atualização: 2020-02-04T15:01:00+00:00\n"
     )
+    assert panel("--customer", "42") == gamma
+    assert panel("--customer", "gamma") == gamma
+    rebilled = run_warehouse("bill", "--date", "2020-02-03").stdout
+    assert "billed 2020-02-03: 3 customers, R$ 1000,28" in rebilled
+    assert panel("--date", "2020-02-03", "--format", "csv") == live  # rolled up now: still counted once
+    assert panel("--customer", "42") == gamma  # stored by the minutely models now: the same
     assert billing("--customer", "Acme", "--date", "2020-02-03") == (
         "Relatório de Cobrança\nCliente: Acme\nNotificações Whatsapp: 6\nValor: R$ 0,24\nData: 2020-02-03\n"
     )
@@ -219,3 +222,125 @@ def test_reports_explain_what_is_missing(conn):
     assert result.returncode == 1 and "warehouse bill" in result.stderr
     result = run_warehouse("report", "detail", "--customer", "Nobody", check=False)
     assert result.returncode == 1 and "no customer with id or name 'Nobody'" in result.stderr
+
+
+def report(*args: str) -> tuple[str, str]:
+    result = run_warehouse("report", *args)
+    return result.stdout, result.stderr
+
+
+EVIL = "Evil\nCliente: Acme\nNotificações Whatsapp: 999999"
+# Acme: SMS only on Feb 2, WhatsApp on Feb 3 and 4; Beta from Feb 4; a forged name on Feb 4; the
+# watermark on Feb 5, which is open. The build bills Feb 4 (its default: the last closed day).
+DAYS_EVENTS = [
+    event(message_id="SMS-0202", channel="SMS", event_datetime="2020-02-02T10:00:00Z"),
+    event(message_id="W-0203", event_datetime="2020-02-03T10:00:00Z"),
+    event(message_id="W-0204", event_datetime="2020-02-04T10:00:00Z"),
+    beta("B-0204", "WhatsApp", "2020-02-04T11:00:00Z"),
+    event(
+        customer_id=666,
+        customer_name=EVIL,
+        message_id="E\r1|x",
+        payload="line 1\nData hora: 1999-01-01\x1b[2J",
+        event_datetime="2020-02-04T12:00:00Z",
+    ),
+    event(message_id="W-0205", event_datetime="2020-02-05T10:00:00Z"),
+]
+
+
+def test_empty_days_say_why_and_how_to_bill(conn):
+    land_events(conn, DAYS_EVENTS)
+    run_warehouse("build", "--quiet", "--exclude", "test_type:unit")
+
+    open_day = (
+        "2020-02-05 is not billed: the day is still open (the watermark, 2020-02-05T10:00:00+00:00,"
+        " is in it); bill it now with `warehouse bill --date 2020-02-05`\n"
+    )
+    assert report("billing", "--date", "2020-02-05") == (open_day, "")
+    # json and csv stay machine-readable: an empty result, the sentence on stderr; exit 0 throughout
+    assert report("billing", "--date", "2020-02-05", "--format", "json") == ("[]\n", open_day)
+    header = "customer_id,customer_name,billing_date,whatsapp_notifications,unit_price_brl,amount_brl\n"
+    assert report("billing", "--date", "2020-02-05", "--format", "csv") == (header, open_day)
+    assert report("billing", "--date", "2020-02-03")[0] == (
+        "2020-02-03 is closed but not billed yet (`warehouse run` bills a day WAREHOUSE_BILLING_GRACE seconds"
+        " after the watermark leaves it); bill it now with `warehouse bill --date 2020-02-03`\n"
+    )
+    assert report("billing", "--date", "2020-02-02")[0] == (
+        "nothing to bill on 2020-02-02: there were no WhatsApp notifications that day\n"
+    )
+    assert report("billing", "--date", "2020-02-01")[0] == (
+        "nothing to bill on 2020-02-01: it is before the first notification (on 2020-02-02)\n"
+    )
+    assert report("billing", "--date", "2020-02-06")[0] == (
+        "2020-02-06 is not billed: the watermark (2020-02-05T10:00:00+00:00) has not reached that day yet\n"
+    )
+    assert report("billing", "--date", "2020-02-03", "--customer", "Beta Ltda")[0] == (
+        "nothing to bill on 2020-02-03: it is before Beta Ltda's first notification (on 2020-02-04)\n"
+    )
+
+    # a new customer's first event, landed after Feb 4 was billed: the panel counts it at once
+    land_events(conn, [event(customer_id=42, customer_name="Gamma", message_id="G-1",
+                             event_datetime="2020-02-04T18:00:00Z")])  # fmt: skip
+    assert report("panel", "--customer", "Gamma", "--date", "2020-02-04")[0] == (
+        "Painel de Notificações\nCliente: Gamma\nNotificações Whatsapp: 1\n"
+        "Última atualização: 2020-02-05T10:00:00+00:00\n"
+    )
+    assert report("billing", "--customer", "42", "--date", "2020-02-04")[0] == (
+        "Gamma's WhatsApp notifications of 2020-02-04 landed after the day was billed:"
+        " bill it again with `warehouse bill --date 2020-02-04`\n"
+    )
+    assert report("detail", "--customer", "Gamma", "--format", "csv") == (
+        "message_id,payload,event_at\n",
+        "no whatsapp notifications of Gamma: the customer's first notifications are still in the raw"
+        " tail, and the detail report reads marts.fct_notifications, which the next minutely run brings"
+        " up to date\n",
+    )
+
+    # panel: before the first event, past the watermark
+    before = "no panel for 2020-02-01: it is before the first notification (on 2020-02-02)\n"
+    assert report("panel", "--date", "2020-02-01") == (before, "")
+    assert report("panel", "--date", "2020-02-01", "--format", "json") == ("[]\n", before)
+    assert report("panel", "--customer", "Beta Ltda", "--date", "2020-02-03")[0] == (
+        "no panel for Beta Ltda on 2020-02-03: it is before its first notification (on 2020-02-04)\n"
+    )
+    assert report("panel", "--date", "2020-02-06")[0] == (
+        "no panel for 2020-02-06: the watermark (2020-02-05T10:00:00+00:00) has not reached that day yet\n"
+    )
+
+    # detail: a range before the first event, after the last one, a channel without messages
+    assert report("detail", "--customer", "Acme", "--to", "2020-02-01") == (
+        "Relatório Detalhado de Notificações\n= Cliente: Acme =\n"
+        "no whatsapp notifications of Acme before 2020-02-01T00:00:00+00:00:"
+        " its first one is at 2020-02-03T10:00:00+00:00\n",
+        "",
+    )
+    assert report("detail", "--customer", "Acme", "--from", "2020-02-06", "--format", "csv") == (
+        "message_id,payload,event_at\n",
+        "no whatsapp notifications of Acme from 2020-02-06T00:00:00+00:00:"
+        " its latest one stored is at 2020-02-05T10:00:00+00:00\n",
+    )
+    assert report("detail", "--customer", "Acme", "--channel", "Push")[0].endswith(
+        "no push notifications of Acme: the customer has none on that channel\n"
+    )
+
+
+def test_text_reports_escape_what_could_forge_a_line(conn):
+    land_events(conn, DAYS_EVENTS)
+    run_warehouse("build", "--quiet", "--exclude", "test_type:unit")
+    forged = "Evil\\nCliente: Acme\\nNotificações Whatsapp: 999999"
+    assert report("panel", "--customer", "666", "--date", "2020-02-04")[0] == (
+        f"Painel de Notificações\nCliente: {forged}\nNotificações Whatsapp: 1\n"
+        "Última atualização: 2020-02-05T10:00:00+00:00\n"
+    )
+    assert report("billing", "--customer", "666", "--date", "2020-02-04")[0] == (
+        f"Relatório de Cobrança\nCliente: {forged}\nNotificações Whatsapp: 1\n"
+        "Valor: R$ 0,04\nData: 2020-02-04\n"
+    )
+    assert report("detail", "--customer", "666")[0] == (
+        f"Relatório Detalhado de Notificações\n= Cliente: {forged} =\n"
+        "Mensagem ID: E\\r1|x\n"
+        "Payload: “line 1\\nData hora: 1999-01-01\\u001b[2J”\n"
+        "Data hora: 2020-02-04T12:00:00.000+00:00\n"
+    )
+    # csv and json carry the data as it is: their quoting keeps it in its field
+    assert json.loads(report("panel", "--customer", "666", "--format", "json")[0])[0]["customer_name"] == EVIL

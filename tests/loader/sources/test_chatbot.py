@@ -91,7 +91,7 @@ def _array(*elements: str) -> bytes:
         ("hour=13.json", _array(GOOD, GOOD + ","), ": element [2]: not valid JSON"),
         ("hour=13.json", _array(GOOD + " " + GOOD), ": after element [0]: expected ',' or ']' (line 1"),
         ("hour=13.json", _array(GOOD) + b" []", ": data after the end of the array"),
-        ("hour=13.json", _array(GOOD, "5"), ": element [1]: expected an object, found int"),
+        ("hour=13.json", _array(GOOD, "5"), ": element [1]: expected an object, found 5"),
         ("hour=13.json", _array(_element(customer=...)), ': element [0]: missing "customer"'),
         ("hour=13.json", _array(_element(content=...)), ': element [0]: missing "content"'),
         ("hour=13.json", _array(_element(session="  ")), ': element [0]: "session" must be a non-empty'),
@@ -136,5 +136,55 @@ def test_bad_file_writes_nothing_and_good_files_still_load(conn, tmp_path):
     result = run_warehouse("load", "chatbot", bad, *SAMPLES, check=False)
     assert result.returncode == 1
     assert f'error: {bad}: element [2]: "content" must be an object of answers, found "x"' in result.stderr
+    assert _count(conn) == 10
+    assert _count(conn, "raw.loaded_files") == 2
+
+
+def _content(number: str) -> str:
+    """GOOD with one answer that is the JSON number `number`, written as given."""
+    return GOOD.replace("{}", f'{{"nota": {number}}}')
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        # numbers jsonb cannot store would fail the whole COPY
+        (_array(_content("1e200000")), ": element [0]: not valid JSON: number 1e200000 is out of"),
+        (_array(_content("1e-20000")), ": element [0]: not valid JSON: number 1e-20000 is out of"),
+        # ids are parts of the conversations' unique index
+        (_array(_element(flow="F" * 201)), ': element [0]: "flow" is longer than 200 characters'),
+        (_array(_element(session="S" * 201)), ': element [0]: "session" is longer than 200 characters'),
+        # years outside 2000-2099
+        (
+            _array(_element(timestamp="9999-12-31T23:59:59")),
+            ': element [0]: "timestamp" "9999-12-31T23:59:59": the year 9999 is outside 2000 to 2099',
+        ),
+        (
+            _array(_element(timestamp="0001-01-01T00:00:00Z")),
+            ': element [0]: "timestamp" "0001-01-01T00:00:00Z": the year 1 is outside',
+        ),
+        # bytes PostgreSQL cannot store, named by element and place
+        (_array(GOOD, GOOD).replace(b", {", b", \x00{"), ": element [1]: not valid JSON: Expecting value"),
+        (_array(GOOD.replace('"C1"', '"C\x001"')), ": element [0]: not valid JSON: Invalid control"),
+        (_array(_element(customer="C" * 100_000)), ': element [0]: "customer" is longer than 200 characters'),
+    ],
+)  # fmt: skip
+def test_what_jsonb_or_the_build_cannot_take_is_refused(tmp_path, content, expected):
+    path = tmp_path / "hour=13.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as error:
+        list(chatbot.parse(path))
+    assert str(error.value).startswith(f"{path}{expected}"), str(error.value)
+    assert len(str(error.value)) < 300  # a long value is not repeated whole
+
+
+def test_a_number_jsonb_cannot_store_is_one_error_line_and_later_files_still_load(conn, tmp_path):
+    bad = tmp_path / "hour=12.json"
+    bad.write_bytes(_array(_content("1e200000")))
+    result = run_warehouse("load", "chatbot", bad, *SAMPLES, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: {bad}: element [0]: not valid JSON: number 1e200000 is out of PostgreSQL's numeric range"
+    ]
     assert _count(conn) == 10
     assert _count(conn, "raw.loaded_files") == 2

@@ -1,6 +1,7 @@
 {{
     config(
         enabled=target.name == 'timescale',
+        full_refresh=false,
         materialized='continuous_aggregate',
         refresh_start_offset=var('timescale_rollup_refresh_start_offset'),
         refresh_end_offset=var('timescale_rollup_refresh_end_offset'),
@@ -17,7 +18,9 @@
     above its watermark are aggregated from fct_notifications at query time, so the rollup always
     covers what fct_notifications holds (macros/timescale/continuous_aggregate.sql). With var
     billing_date set (`warehouse bill`) the post-hook also refreshes that day, late events included.
-    A continuous aggregate is one query over the hypertable, bucketed on its time column: no CTEs. #}
+    A continuous aggregate is one query over the hypertable, bucketed on its time column: no CTEs.
+    Never rebuilt (full_refresh=false): its minutes older than fct_notifications' retention
+    (DETAIL_RETENTION_DAYS) exist nowhere else. #}
 
 select
     customer_id,

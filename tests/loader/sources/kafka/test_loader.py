@@ -248,13 +248,16 @@ def test_records_of_a_transaction_aborted_after_they_were_sent_are_not_landed(ka
     assert _landed_values(conn) == [(2, {"n": 2})]
 
 
-def test_an_undecodable_batch_goes_to_the_dead_letters_and_the_partition_goes_on(kafka, conn, monkeypatch):
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_an_undecodable_batch_goes_to_the_dead_letters_and_the_partition_goes_on(
+    kafka, conn, monkeypatch, codec
+):
     topic = kafka.kafka.topic
     good = KafkaProducer(bootstrap_servers=kafka.kafka.bootstrap_servers)
-    # a producer whose gzip is broken: a well-framed batch (CRC right) whose records do not inflate
-    monkeypatch.setattr(default_records, "gzip_encode", lambda payload, **_options: b"\x1f\x8b not gzip")
+    # a producer whose codec is broken: a well-framed batch (CRC right) whose records do not decode
+    monkeypatch.setattr(default_records, f"{codec}_encode", lambda _payload, **_options: b"\x1f\x8b garbage")
     broken = KafkaProducer(
-        bootstrap_servers=kafka.kafka.bootstrap_servers, compression_type="gzip", linger_ms=100
+        bootstrap_servers=kafka.kafka.bootstrap_servers, compression_type=codec, linger_ms=100
     )
     with closing(good), closing(broken):
         good.send(topic, b'{"n": 0}', partition=0).get(30)
@@ -277,7 +280,8 @@ def test_an_undecodable_batch_goes_to_the_dead_letters_and_the_partition_goes_on
         (2, None),
         (3, None),
     ]
+    assert bad_batch.codec == CODECS[codec]
     for _offset, _raw_value, error in rejected:
-        assert error.startswith("record batch at offsets 1..3 cannot be decoded: BadGzipFile"), error
+        assert error.startswith(f"record batch at offsets 1..3 cannot be decoded: {bad_batch.error}"), error
     assert f"{topic}[0]: record batch at offsets 1..3 cannot be decoded" in result.stderr
     assert_each_offset_once(conn, topic, ends)
