@@ -86,56 +86,31 @@ def bill_day(conn: psycopg.Connection, invoke: Invoke, day: date) -> RunResult:
 
 # -- the billing ledger ----------------------------------------------------------------------------
 
-# Per partition, the notifications rolled up since the ledger last looked: offsets [checked,
-# processed), found among the batches of fct_notifications stored since then (one index range).
+# The days of the WhatsApp notifications rolled up since the ledger last looked
+# (marts.rpt_notification_days_changed), noted in the ledger; then the ledger's increment
+# (intermediate.int_notification_billing_ranges) is stored as looked at. One statement: one snapshot.
 _CHANGED_DAYS = """
 with
-rolled_up as (
-    select kafka_topic, kafka_partition, processed_offset, processed_batch_id
-    from intermediate.int_kafka_offsets_processed
-    where model_name = %(rollup_offsets_model)s
-),
-ranges as (
-    select
-        rolled_up.kafka_topic,
-        rolled_up.kafka_partition,
-        coalesce(checked.checked_offset, 0) as from_offset,
-        rolled_up.processed_offset as to_offset,
-        coalesce(checked.checked_batch_id, 0) as from_batch_id,
-        rolled_up.processed_batch_id as to_batch_id
-    from rolled_up
-    left join ops.billing_checked_offsets as checked
-        on checked.kafka_topic = rolled_up.kafka_topic and checked.kafka_partition = rolled_up.kafka_partition
-),
-days as (
-    select distinct cast(timezone(%(timezone)s, notifications.event_at) as date) as billing_date
-    from marts.fct_notifications as notifications
-    inner join ranges
-        on
-            notifications.kafka_topic = ranges.kafka_topic
-            and notifications.kafka_partition = ranges.kafka_partition
-            and notifications.kafka_offset >= ranges.from_offset
-            and notifications.kafka_offset < ranges.to_offset
-    where
-        notifications.batch_id > (select min(from_batch_id) from ranges)
-        and notifications.batch_id <= (select max(to_batch_id) from ranges)
-        and notifications.channel = 'whatsapp'
-),
 noted as (
     insert into ops.billing_days (billing_date, changed_at, billed_at)
     select
         days.billing_date,
         now(),
         {billed_at}
-    from days
+    from marts.rpt_notification_days_changed as days
     on conflict (billing_date) do update set changed_at = excluded.changed_at
     returning billing_date
 ),
 checked as (
-    insert into ops.billing_checked_offsets (kafka_topic, kafka_partition, checked_offset, checked_batch_id)
-    select kafka_topic, kafka_partition, to_offset, coalesce(to_batch_id, 0) from ranges
+    insert into ops.billing_checked_offsets
+        (kafka_topic, kafka_partition, checked_offset, checked_batch_id, checked_at)
+    select kafka_topic, kafka_partition, target_offset, target_batch_id, now()
+    from intermediate.int_notification_billing_ranges
     on conflict (kafka_topic, kafka_partition)
-    do update set checked_offset = excluded.checked_offset, checked_batch_id = excluded.checked_batch_id
+    do update set
+        checked_offset = excluded.checked_offset,
+        checked_batch_id = excluded.checked_batch_id,
+        checked_at = excluded.checked_at
 )
 select count(*) from noted
 """
@@ -147,14 +122,7 @@ _BILLED_AT = """(
     )"""
 
 
-def rollup_offsets_model(dbt_target: str) -> str:
-    """The model whose processed offsets the per-minute rollup covers (the dbt macro
-    notification_rollup_offsets_model): on TimescaleDB the rollup is a real-time continuous aggregate
-    of fct_notifications, so it covers what fct_notifications processed."""
-    return "fct_notifications" if dbt_target == "timescale" else "fct_notifications_per_minute"
-
-
-def note_changed_days(conn: psycopg.Connection, timezone: str, dbt_target: str) -> int:
+def note_changed_days(conn: psycopg.Connection) -> int:
     """Note in the ledger the days of the WhatsApp notifications rolled up since last time; returns
     how many days changed. A day new to the ledger counts as billed when the billing history has it
     (billed before the service ran, by `warehouse bill`)."""
@@ -163,10 +131,7 @@ def note_changed_days(conn: psycopg.Connection, timezone: str, dbt_target: str) 
     with conn.transaction():
         # One ledger writer at a time (a second service would otherwise note the same offsets twice).
         db.lock(conn, "warehouse.billing_ledger")
-        row = conn.execute(
-            _CHANGED_DAYS.format(billed_at=billed_at),
-            {"timezone": timezone, "rollup_offsets_model": rollup_offsets_model(dbt_target)},
-        ).fetchone()
+        row = conn.execute(_CHANGED_DAYS.format(billed_at=billed_at)).fetchone()
     return int(row[0]) if row else 0
 
 

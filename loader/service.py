@@ -36,7 +36,7 @@ log = logging.getLogger("warehouse.service")
 
 # What the first run also builds: the views the panel reads (staging, tail ranges, watermark,
 # panel), so the service works on a database dbt has never built.
-DEPLOY_EXTRA = ("+rpt_notification_panel",)
+DEPLOY_EXTRA = ("+rpt_notification_panel", "+rpt_notification_days_changed")
 JOIN_TIMEOUT_S = 120.0
 # How often the daily partitions are maintained (created ahead, expired ones dropped).
 PARTITION_MAINTENANCE_INTERVAL_S = 3600.0
@@ -67,7 +67,6 @@ class Service:
         self._deployed = False
         self._partitions_maintained_at: float | None = None
         self._watermark: datetime | None = None
-        self._timezone = str(dbt.project_var("notification_day_timezone"))
         self._topic_ends: broker.TopicEnds | None = None
         self._loader_problems: list[str] = []
         self._reported_ends: dict[int, int] = {}  # the partitions' ends as the last report read them
@@ -228,7 +227,7 @@ class Service:
 
     def _bill(self, session: dbt.Session, conn: psycopg.Connection) -> None:
         """Bill the days closed for the grace period; re-bill billed days whose figures changed."""
-        ops.note_changed_days(conn, self._timezone, self._settings.dbt_target)
+        ops.note_changed_days(conn)
         self._watermark, watermark_date = ops.watermark(conn)
         if watermark_date is None:
             return

@@ -53,6 +53,8 @@ create table if not exists ops.billing_checked_offsets (
     primary key (kafka_topic, kafka_partition)
 );
 alter table ops.billing_checked_offsets add column if not exists checked_batch_id bigint not null default 0;
+-- When the ledger last moved the row: the freshness of the dbt source ops.billing_checked_offsets.
+alter table ops.billing_checked_offsets add column if not exists checked_at timestamptz not null default now();
 
 -- Every report of ops.loader_partitions, for the health check to see the loader's progress over a
 -- while (lag growing, nothing landed). The service prunes it to the last hour or so.
