@@ -71,7 +71,7 @@ def without_password(dsn: str) -> str:
 
 
 # The pipeline's mutexes: row locks (held to the end of the transaction) on a table only the pipeline
-# can reach, so a reader cannot take or hold them as it could advisory locks (macros/pipeline_lock.sql
+# can reach, so a reader cannot take or hold them as it could advisory locks (macros/utils/pipeline_lock.sql
 # takes the same locks in dbt).
 _LOCKS_DDL = """
 create schema if not exists ops;

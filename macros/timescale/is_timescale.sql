@@ -1,0 +1,3 @@
+{% macro is_timescale() -%}
+    {{ return(target.name == 'timescale') }}
+{%- endmacro %}
