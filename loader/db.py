@@ -252,6 +252,7 @@ PORTAL_TABLES = (
     "ops.dbt_runs",
     "ops.billing_days",
     "ops.loader_partitions",
+    "ops.loader_progress",
     "raw.kafka_offsets",
     "raw.notification_events_rejected",
 )

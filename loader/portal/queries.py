@@ -57,7 +57,10 @@ order by 1
 def panel(conn: psycopg.Connection, customer: Customer, day: date | None, timezone: str) -> Panel:
     watermark_date = panel_report.default_date(conn)
     panel_date = day or watermark_date
-    (row,) = panel_report.fetch(conn, panel_date, customer)
+    rows = panel_report.fetch(conn, panel_date, customer)
+    if not rows:  # a day before the customer's first notification or after the watermark's
+        raise LookupError(f"no panel for {customer.customer_name} on {panel_date}")
+    (row,) = rows
     hours = conn.execute(
         _HOURS,
         {"timezone": timezone, "customer_id": customer.customer_id, "channel": WHATSAPP, "day": panel_date},
