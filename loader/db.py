@@ -48,17 +48,20 @@ def bi_reader_password(settings: Settings) -> str | None:
     return embedded.password(settings.home, BI_READER_ROLE) if settings.is_embedded else None
 
 
-def reader_dsn(settings: Settings) -> str:
-    """The DSN of the read-only role (`bi_reader`): the warehouse's server and database."""
-    password = bi_reader_password(settings)
+def _role_dsn(settings: Settings, role: str, password: str | None, variable: str) -> str:
+    """The DSN of `role` (its password, or the variable that sets it, given): the warehouse's server
+    and database."""
     if password is None:
-        raise WarehouseNotRunning(
-            f"no password for {BI_READER_ROLE}: set BI_READER_PASSWORD (and run `warehouse up` with it)"
-        )
+        raise WarehouseNotRunning(f"no password for {role}: set {variable} (and run `warehouse up` with it)")
     parts = urlsplit(resolve_dsn(settings))
     host = parts.netloc.rpartition("@")[2]
-    credentials = f"{quote(BI_READER_ROLE, safe='')}:{quote(password, safe='')}"
+    credentials = f"{quote(role, safe='')}:{quote(password, safe='')}"
     return parts._replace(netloc=f"{credentials}@{host}").geturl()
+
+
+def reader_dsn(settings: Settings) -> str:
+    """The DSN of the read-only role (`bi_reader`): the warehouse's server and database."""
+    return _role_dsn(settings, BI_READER_ROLE, bi_reader_password(settings), "BI_READER_PASSWORD")
 
 
 def without_password(dsn: str) -> str:
@@ -196,6 +199,24 @@ $$
 _READER_SETTINGS = {"idle_in_transaction_session_timeout": "60s", "statement_timeout": "15min"}
 
 
+def _ensure_login_role(
+    conn: psycopg.Connection, name: str, password: str | None, settings: dict[str, str]
+) -> None:
+    """Create the role or set its password (without one a new role cannot log in and an existing
+    one keeps its own), and its session defaults."""
+    role = sql.Identifier(name)
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone()
+    if password:
+        verb = sql.SQL("alter") if exists else sql.SQL("create")
+        conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
+    elif not exists:
+        conn.execute(sql.SQL("create role {} nologin").format(role))
+    for setting, value in settings.items():
+        conn.execute(
+            sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(setting), sql.Literal(value))
+        )
+
+
 def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
     """The read-only role BI tools log in with: SELECT on the marts, nothing else.
 
@@ -208,16 +229,7 @@ def ensure_bi_reader(conn: psycopg.Connection, password: str | None) -> None:
     role = sql.Identifier(BI_READER_ROLE)
     with conn.transaction():
         lock(conn, "warehouse.bi_reader")
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_READER_ROLE,)).fetchone()
-        if password:
-            verb = sql.SQL("alter") if exists else sql.SQL("create")
-            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
-        elif not exists:
-            conn.execute(sql.SQL("create role {} nologin").format(role))
-        for name, value in _READER_SETTINGS.items():
-            conn.execute(
-                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
-            )
+        _ensure_login_role(conn, BI_READER_ROLE, password, _READER_SETTINGS)
         for schema in map(sql.Identifier, BI_SCHEMAS):
             conn.execute(sql.SQL("create schema if not exists {}").format(schema))
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
@@ -274,17 +286,9 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
     role = sql.Identifier(PORTAL_READER_ROLE)
     with conn.transaction():
         lock(conn, "warehouse.portal_reader")
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (PORTAL_READER_ROLE,)).fetchone()
-        if password:
-            verb = sql.SQL("alter") if exists else sql.SQL("create")
-            conn.execute(sql.SQL("{} role {} login password {}").format(verb, role, sql.Literal(password)))
-        elif not exists:
-            conn.execute(sql.SQL("create role {} nologin").format(role))
-        settings = {**_READER_SETTINGS, "default_transaction_read_only": "on"}
-        for name, value in settings.items():
-            conn.execute(
-                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(name), sql.Literal(value))
-            )
+        _ensure_login_role(
+            conn, PORTAL_READER_ROLE, password, {**_READER_SETTINGS, "default_transaction_read_only": "on"}
+        )
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_READER_ROLE), role))
         for schema in map(sql.Identifier, ("ops", "raw")):
             conn.execute(sql.SQL("create schema if not exists {}").format(schema))
@@ -295,16 +299,7 @@ def ensure_portal_reader(conn: psycopg.Connection, password: str | None) -> None
 
 def portal_reader_dsn(settings: Settings) -> str:
     """The DSN of the portal's read-only role: the warehouse's server and database."""
-    password = portal_reader_password(settings)
-    if password is None:
-        raise WarehouseNotRunning(
-            f"no password for {PORTAL_READER_ROLE}:"
-            " set PORTAL_READER_PASSWORD (and run `warehouse up` with it)"
-        )
-    parts = urlsplit(resolve_dsn(settings))
-    host = parts.netloc.rpartition("@")[2]
-    credentials = f"{quote(PORTAL_READER_ROLE, safe='')}:{quote(password, safe='')}"
-    return parts._replace(netloc=f"{credentials}@{host}").geturl()
+    return _role_dsn(settings, PORTAL_READER_ROLE, portal_reader_password(settings), "PORTAL_READER_PASSWORD")
 
 
 def dbt_env(dsn: str) -> dict[str, str]:
