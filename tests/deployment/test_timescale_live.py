@@ -242,7 +242,8 @@ def test_raw_compression_and_retention_jobs_run_and_change_no_figure(conn):
     conn.execute(
         "with landed as (delete from raw.notification_events returning *)"
         " insert into raw.notification_events select kafka_topic, kafka_partition, kafka_offset,"
-        " kafka_timestamp, kafka_key, payload, now() - case kafka_partition when 0 then interval '40 days'"
+        " kafka_timestamp, kafka_key, kafka_headers, payload,"
+        " now() - case kafka_partition when 0 then interval '40 days'"
         " else interval '4 days' end from landed"
     )
     run_warehouse("build", "--quiet")
