@@ -47,14 +47,15 @@ dbt-test: install
 	WAREHOUSE_HOME=$(TEST_HOME) $(BIN)/warehouse down --purge
 
 # The live TimescaleDB tests (tests/deployment/test_timescale_live.py) run only with a server to run on;
-# the skip reasons are also in pytest's summary (-ra).
+# the skip reasons are also in pytest's summary (-ra). The checkout's own temporary folder: pytest
+# prunes the shared /tmp/pytest-of-<user> of other sessions' folders, servers' data included.
 pytest: install browser
 	@if [ -n "$$WAREHOUSE_TEST_TIMESCALE_DSN" ]; then \
 		echo "TimescaleDB tests: run against WAREHOUSE_TEST_TIMESCALE_DSN"; \
 	else \
 		echo "TimescaleDB tests: skipped, WAREHOUSE_TEST_TIMESCALE_DSN is not set (a TimescaleDB superuser URL)"; \
 	fi
-	$(BIN)/pytest
+	$(BIN)/pytest --basetemp=$(CURDIR)/.pytest-tmp
 
 # -m: the scripts import bench.common from the project root
 bench: install

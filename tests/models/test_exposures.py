@@ -56,7 +56,7 @@ def test_bi_reader_selects_every_exposure_parent_and_nothing_outside_the_marts(w
         for node in nodes.values()
         if node["resource_type"] in ("model", "seed", "source") and node["schema"] not in BI_SCHEMAS
     ]
-    assert {node["schema"] for node in elsewhere} == {"raw", "staging", "intermediate", "seeds"}
+    assert {node["schema"] for node in elsewhere} == {"raw", "staging", "intermediate", "seeds", "ops"}
     ops = [row[0] for row in conn.execute("select tablename from pg_tables where schemaname = 'ops'")]
     assert ops
 
