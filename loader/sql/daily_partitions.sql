@@ -191,6 +191,13 @@ begin
         end if;
     end loop;
     if has_rows then
+        -- rows from tomorrow on (a producer's clock ahead) are outside the old table's range: they
+        -- set out and come back into the new table's own partitions once those exist
+        execute format(
+            'create temporary table partition_by_day_later as select * from %I.%I where %I >= %L',
+            table_schema, before_tomorrow, time_column, tomorrow
+        );
+        execute format('delete from %I.%I where %I >= %L', table_schema, before_tomorrow, time_column, tomorrow);
         execute format(
             'alter table %I.%I attach partition %I.%I for values from (minvalue) to (%L)',
             table_schema, table_name, table_schema, before_tomorrow, tomorrow
@@ -203,5 +210,9 @@ begin
             left(table_name, 53) || '_default', table_name);
     end if;
     perform ops.create_daily_partitions(format('%I.%I', table_schema, table_name)::regclass, days_back, days_ahead);
+    if has_rows then
+        execute format('insert into %I.%I select * from pg_temp.partition_by_day_later', table_schema, table_name);
+        drop table pg_temp.partition_by_day_later;
+    end if;
 end
 $$;

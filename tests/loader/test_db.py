@@ -278,3 +278,17 @@ def test_expired_days_are_dropped_whole_and_no_figure_changes(warehouse, conn, m
     after = conn.execute(figures).fetchone()
     assert after[0] == [f"({old_day},3)", f"({recent_day},3)"]
     assert after[2] == before[2]
+
+
+def test_a_first_build_with_an_event_ahead_of_the_clock_partitions_its_facts(warehouse, conn):
+    """An event time after tomorrow (a producer's clock ahead; valid up to 2099) is outside the
+    partition the first build's rows become: it moves to its own partition, and the build passes."""
+    land_events(
+        conn,
+        [event(message_id="NOW"), event(message_id="AHEAD", event_datetime="2099-01-01T10:00:00Z")],
+    )
+    run_warehouse("build", "--quiet", "--select", "+fct_notifications", "--exclude", "test_type:unit")
+    rows = conn.execute(
+        "select message_id, tableoid::regclass::text like '%default' from marts.fct_notifications order by 1"
+    ).fetchall()
+    assert rows == [("AHEAD", True), ("NOW", False)]
