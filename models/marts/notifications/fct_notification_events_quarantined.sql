@@ -35,18 +35,6 @@ increment as (
 
 ),
 
-stored_offsets as (
-
-    select
-        notifications.kafka_topic,
-        notifications.kafka_partition,
-        notifications.kafka_offset
-
-    from notifications
-    {{ kafka_increment_rows('notifications') }}
-
-),
-
 offsets_not_stored as (
 
     select
@@ -60,12 +48,17 @@ offsets_not_stored as (
             increment.processed_offset, increment.target_offset - 1
         ) as new_offsets (kafka_offset)
     where not exists (
+        -- the batches fct_notifications stored since this model's previous run: one index range. A
+        -- probe per offset, not kafka_increment_rows' join: as an anti-join of every new offset
+        -- against the stored rows the planner chose a nested loop that took minutes at 150,000 rows
         select 1
-        from stored_offsets
+        from notifications
         where
-            stored_offsets.kafka_topic = increment.kafka_topic
-            and stored_offsets.kafka_partition = increment.kafka_partition
-            and stored_offsets.kafka_offset = new_offsets.kafka_offset
+            notifications.batch_id > (select max(this_run.processed_batch_id) from increment as this_run)
+            and notifications.batch_id <= (select max(this_run.target_batch_id) from increment as this_run)
+            and notifications.kafka_topic = increment.kafka_topic
+            and notifications.kafka_partition = increment.kafka_partition
+            and notifications.kafka_offset = new_offsets.kafka_offset
     )
 
 ),
