@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _int_env(name: str, default: int) -> int:
+def int_env(name: str, default: int) -> int:
     value = os.environ.get(name)
     if not value:
         return default
@@ -43,10 +43,10 @@ class KafkaSettings:
             bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             topic=os.environ.get("KAFKA_TOPIC", "notifications"),
             group_id=os.environ.get("KAFKA_GROUP_ID", "warehouse-loader"),
-            partitions=_int_env("KAFKA_TOPIC_PARTITIONS", 4),
-            session_timeout_ms=_int_env("KAFKA_SESSION_TIMEOUT_MS", 10_000),
-            max_poll_interval_ms=_int_env("KAFKA_MAX_POLL_INTERVAL_MS", 30_000),
-            embedded_warn_messages=_int_env("KAFKA_EMBEDDED_WARN_MESSAGES", EMBEDDED_WARN_MESSAGES),
+            partitions=int_env("KAFKA_TOPIC_PARTITIONS", 4),
+            session_timeout_ms=int_env("KAFKA_SESSION_TIMEOUT_MS", 10_000),
+            max_poll_interval_ms=int_env("KAFKA_MAX_POLL_INTERVAL_MS", 30_000),
+            embedded_warn_messages=int_env("KAFKA_EMBEDDED_WARN_MESSAGES", EMBEDDED_WARN_MESSAGES),
         )
 
     @property
@@ -99,8 +99,8 @@ class ServiceSettings:
         )
 
 
-def _days_env(name: str, default: int) -> int:
-    days = _int_env(name, default)
+def days_env(name: str, default: int) -> int:
+    days = int_env(name, default)
     if days <= 0:
         raise ValueError(f"{name} must be a positive number of days, got {days}")
     return days
@@ -118,8 +118,8 @@ class RetentionSettings:
     @classmethod
     def from_env(cls) -> RetentionSettings:
         return cls(
-            raw_days=_days_env("RAW_RETENTION_DAYS", 30),
-            detail_days=_days_env("DETAIL_RETENTION_DAYS", 90),
+            raw_days=days_env("RAW_RETENTION_DAYS", 30),
+            detail_days=days_env("DETAIL_RETENTION_DAYS", 90),
         )
 
 

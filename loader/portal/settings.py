@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
+from loader.settings import days_env, int_env
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
@@ -32,6 +34,6 @@ class PortalSettings:
         return cls(
             public_url=os.environ.get("WAREHOUSE_PORTAL_URL", DEFAULT_URL).rstrip("/"),
             frame_ancestors=_frame_ancestors(os.environ.get("WAREHOUSE_PORTAL_FRAME_ANCESTORS", "'none'")),
-            pool_size=int(os.environ.get("WAREHOUSE_PORTAL_POOL_SIZE", "8")),
-            link_ttl=timedelta(days=int(os.environ.get("WAREHOUSE_PORTAL_LINK_DAYS", "30"))),
+            pool_size=int_env("WAREHOUSE_PORTAL_POOL_SIZE", 8),
+            link_ttl=timedelta(days=days_env("WAREHOUSE_PORTAL_LINK_DAYS", 30)),
         )
