@@ -2,8 +2,10 @@
 
 {#- The pipeline's watermark, one row: the latest minute of event time the warehouse has landed,
     rolled up or still in the raw tail. It is the greater of the rollup's latest minute and the minute
-    of the newest message of each partition (primary-key lookups, so the panel can afford it on every
-    query). Event times more than a minute ahead of the clock (a producer's bad clock) are ignored.
+    of the newest valid event of each partition among its last {{ var('watermark_lookback_offsets') }} offsets (a range of the
+    primary key, so the panel can afford it on every query): the very last offset may be a
+    transaction's commit marker or a quarantined message, which land no event. Event times more than
+    a minute ahead of the clock (a producer's bad clock) are ignored.
     In live operation it trails the wall clock by at most a minute; on replayed data it is data time. #}
 
 with
@@ -39,7 +41,8 @@ newest_landed as (
 
     select max(date_trunc('minute', newest.event_at, 'UTC')) as last_minute_at
 
-    -- a primary-key lookup per partition
+    -- a bounded range of the primary key per partition (an open-ended one would sort the whole
+    -- partition through the staging view)
     from offsets
     cross join
         lateral (
@@ -48,11 +51,12 @@ newest_landed as (
             where
                 events.kafka_topic = offsets.kafka_topic
                 and events.kafka_partition = offsets.kafka_partition
-                and events.kafka_offset = offsets.next_offset - 1
-            order by events.kafka_offset
+                and events.kafka_offset >= offsets.next_offset - {{ var('watermark_lookback_offsets') }}
+                and events.kafka_offset < offsets.next_offset
+                and events.event_at <= now() + interval '1 minute'
+            order by events.kafka_offset desc
             limit 1
         ) as newest
-    where newest.event_at <= now() + interval '1 minute'
 
 ),
 
