@@ -126,14 +126,18 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path:
     return status
 
 
-async def _mixed(port: int, paths: list[str]) -> tuple[list[float], list[float], list[str]]:
+async def _mixed(
+    port: int, paths: list[str]
+) -> tuple[list[float], list[float], list[str], dict[str, list[float]]]:
     """Open loop: request i is due at i / RATE s; CONNECTIONS keep-alive connections take the
     requests in order as they fall due. Latency from the due time (a request that waited for a
-    free connection counts against the figure) and from the actual send. (A hand-written client:
+    free connection counts against the figure) and from the actual send, the latter also per kind
+    of request (the path without its token). (A hand-written client:
     httpx's pool costs more CPU per request than the server at this rate on 2 cores.)"""
     scheduled_latencies: list[float] = []
     sent_latencies: list[float] = []
     errors: list[str] = []
+    by_kind: dict[str, list[float]] = {}
     queue = list(enumerate(paths))
     queue.reverse()
     started = time.perf_counter()
@@ -157,11 +161,13 @@ async def _mixed(port: int, paths: list[str]) -> tuple[list[float], list[float],
                 done = time.perf_counter()
                 scheduled_latencies.append((done - due) * 1000)
                 sent_latencies.append((done - sent) * 1000)
+                kind = path.split("/", 3)[3] if path.startswith("/portal/") else path
+                by_kind.setdefault(kind, []).append((done - sent) * 1000)
         finally:
             writer.close()
 
     await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-    return scheduled_latencies, sent_latencies, errors
+    return scheduled_latencies, sent_latencies, errors, by_kind
 
 
 def _serve(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -229,7 +235,7 @@ def main() -> None:
             sampler = RssSampler(process.pid)
             sampler.start()
             started = time.perf_counter()
-            scheduled, sent, errors = asyncio.run(_mixed(port, paths))
+            scheduled, sent, errors, by_kind = asyncio.run(_mixed(port, paths))
             elapsed = time.perf_counter() - started
             sampler.stop.set()
             figure(
@@ -241,6 +247,9 @@ def main() -> None:
             )
             for error in errors[:5]:
                 print(f"  {error}")
+            slowest = sorted(by_kind.items(), key=lambda item: -_percentile(item[1], 0.99))[:3]
+            for kind, latencies in slowest:
+                print(f"  slowest kinds from the send: /{kind}: {_spread(latencies)}")
 
             export = f"{base}/portal/{tokens[0]}/detail.csv?from=2020-02-03T00:00:00Z&to=2020-02-04T00:00:00Z"
             sampler = RssSampler(process.pid)

@@ -118,6 +118,8 @@ def _detail_page(
     with portal.pool.connection() as conn:
         try:
             return queries.detail_page(conn, query, page_number, size)
+        except ValueError as error:
+            raise PortalError(422, str(error)) from None
         except LookupError as error:
             raise PortalError(404, str(error)) from None
 
@@ -264,6 +266,7 @@ def router(prefix: str, scope_of: Callable[..., Scope]) -> APIRouter:
             page_size=rows.page_size,
             pages=rows.pages,
             total=rows.total,
+            is_total_exact=rows.is_total_exact,
             rows=[schemas.DetailRow(message_id=m, payload=p, event_at=e) for m, p, e in rows.rows],
         )
 

@@ -43,8 +43,11 @@ class DetailOut(BaseModel):
     channel: str
     page: int
     page_size: int
+    # pages reach the period's first 10,000 rows (the CSV export has them all): with more, total is
+    # 10,000 and is_total_exact false
     pages: int
     total: int
+    is_total_exact: bool
     rows: list[DetailRow]
 
 

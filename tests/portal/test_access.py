@@ -132,6 +132,7 @@ def test_revoked_links_get_401_and_new_links_work(portal):
         ("/api/detail?from=2020-02-04&to=2020-02-03", 422, "must be after"),
         ("/api/detail?from=yesterday", 422, "from"),
         ("/api/detail?page=99", 404, "past the last page"),
+        ("/api/detail?page=201", 422, "first 10,000 rows"),
         ("/detail?page=0", 422, "page"),
         ("/api/detail?page_size=100000", 422, "page_size"),
         ("/api/detail?channel=%20", 422, "not a channel"),
