@@ -14,6 +14,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import psycopg
+
 from loader import db
 from loader.cli import demo, lifecycle, load, portal, report, service
 from loader.settings import Settings
@@ -52,6 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stdout_closed()
     except (db.WarehouseNotRunning, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except psycopg.Error as error:  # refused or lost connection, a role without the privilege
+        if args.verbose:
+            raise
+        print(
+            f"error: the warehouse's database: {str(error).strip()} (--verbose: the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -57,8 +57,9 @@ def link(
     """(URL, who it is for, expiry) of a new link: the customer's (id or name), else the operator's."""
     portal_settings = PortalSettings.from_env()
     secret = tokens.load_secret(settings.home, is_embedded=settings.is_embedded)
-    with db.connect(settings, autocommit=True) as conn:
-        db.migrate(conn)
+    # through the portal's read-only role (the deploy's `warehouse up` made ops.portal_links): where
+    # the portal runs, links can be issued without a credential that writes
+    with psycopg.connect(db.portal_reader_dsn(settings), autocommit=True) as conn:
         subject, who = _subject(conn, customer)
         generation = tokens.generation(conn, subject)
     expires_at = datetime.now(UTC).replace(microsecond=0) + (lifetime or portal_settings.link_ttl)
@@ -75,7 +76,7 @@ def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
     with db.connect(settings, autocommit=True) as conn:
-        db.migrate(conn)
+        db.migrate(conn, timescale=settings.is_timescale)
         subject, who = _subject(conn, args.customer)
         tokens.revoke(conn, subject)
     print(f"revoked every portal link issued to {who} so far")

@@ -67,6 +67,11 @@ def test_portal_serves_through_its_own_role_on_a_local_port():
     env = _env("portal")
     assert env["WAREHOUSE_PORTAL_SECRET"] == "${WAREHOUSE_PORTAL_SECRET:?set in .env}"
     assert env["PORTAL_READER_PASSWORD"] == _env("warehouse-init")["PORTAL_READER_PASSWORD"]
+    # the portal's role on the service's server and database, and no superuser credential
+    assert env["WAREHOUSE_DSN"] == _env("warehouse")["WAREHOUSE_DSN"].replace(
+        "${POSTGRES_USER:?set in .env}:${POSTGRES_PASSWORD:?set in .env}", "portal_reader"
+    )
+    assert not any("POSTGRES_PASSWORD" in value or "BI_READER" in value for value in env.values())
     assert portal["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
     assert "/healthz" in portal["healthcheck"]["test"][-1]
 

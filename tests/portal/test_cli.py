@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import signal
 import time
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.conftest import run_warehouse, start_warehouse
+from tests.portal.conftest import PORTAL_READER_PASSWORD
 
 
 def test_link_prints_the_url_as_its_last_line(portal):
@@ -19,6 +22,24 @@ def test_link_prints_the_url_as_its_last_line(portal):
         r"portal link of Acme \(7494212\), valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00:", first
     )
     assert re.fullmatch(re.escape(portal.url) + r"/portal/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", last)
+
+
+def test_links_are_issued_with_the_portal_role_only_as_the_deployment_gives_it(portal, monkeypatch):
+    # docker-compose's portal service: the server and database, the portal_reader role, no password
+    # in the DSN (PORTAL_READER_PASSWORD has it) and no superuser credential at all
+    server = urlsplit(portal.dsn).netloc.rpartition("@")[2]
+    monkeypatch.setenv(
+        "WAREHOUSE_DSN", urlsplit(portal.dsn)._replace(netloc=f"portal_reader@{server}").geturl()
+    )
+    link = run_warehouse("portal", "link", "--customer", "Beta Ltda").stdout.strip().splitlines()[-1]
+    assert httpx.get(link + "/api/panel", timeout=30).json()["customer_name"] == "Beta Ltda"
+    # revoking writes: the role cannot, and says so in one line
+    credentials = f"portal_reader:{PORTAL_READER_PASSWORD}@{server}"
+    monkeypatch.setenv("WAREHOUSE_DSN", urlsplit(portal.dsn)._replace(netloc=credentials).geturl())
+    revoke = run_warehouse("portal", "revoke", "--customer", "Beta Ltda", check=False)
+    assert revoke.returncode == 1
+    assert revoke.stderr.startswith("error: the warehouse's database: cannot execute"), revoke.stderr
+    assert "Traceback" not in revoke.stderr
 
 
 @pytest.mark.parametrize(
