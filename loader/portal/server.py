@@ -37,7 +37,15 @@ def open_pool(settings: Settings, size: int) -> psycopg_pool.ConnectionPool:
         dsn,
         min_size=min(2, size),
         max_size=size,
-        kwargs={"autocommit": True, "application_name": "warehouse-portal"},
+        # Prepared at first use, with a generic plan: the panel's view spans the raw tail's daily
+        # partitions several times, and planning it for each request's values cost ~6 ms where the
+        # generic plan (partitions pruned at run time) runs in ~1.5 ms (10M-event benchmark).
+        kwargs={
+            "autocommit": True,
+            "application_name": "warehouse-portal",
+            "prepare_threshold": 0,
+            "options": "-c plan_cache_mode=force_generic_plan",
+        },
         open=False,
         name="portal",
     )
