@@ -69,13 +69,15 @@ def timescale_warehouse(server_dsn: str) -> Iterator[None]:
 
 def relation_size(conn: psycopg.Connection, relation: str) -> Size:
     """Heap (with TOAST) and index bytes of a table, its partitions or its chunks."""
-    row = conn.execute("select to_regclass('timescaledb_information.hypertables')").fetchone()
+    # the catalog, not timescaledb_information.hypertables, which leaves out the continuous
+    # aggregates' materialization hypertables
+    row = conn.execute("select to_regclass('_timescaledb_catalog.hypertable')").fetchone()
     hypertable = (
         row is not None
         and row[0] is not None
         and conn.execute(
-            "select exists (select from timescaledb_information.hypertables"
-            " where format('%%I.%%I', hypertable_schema, hypertable_name)::regclass = %s::regclass)",
+            "select exists (select from _timescaledb_catalog.hypertable"
+            " where format('%%I.%%I', schema_name, table_name)::regclass = %s::regclass)",
             (relation,),
         ).fetchone()
         == (True,)
@@ -114,8 +116,14 @@ def measure(label: str, events: int) -> dict[str, Size]:
             "marts.fct_notifications": relation_size(conn, "marts.fct_notifications"),
             "rollup (fct_notifications_per_minute)": relation_size(conn, rollup_relation(conn)),
         }
-        (rollup_rows,) = conn.execute("select count(*) from marts.fct_notifications_per_minute").fetchone()
-    print(f"\n{label}: {events:,} events, {rollup_rows:,} rollup rows")
+        rollup_rows, rolled_up, stored = conn.execute(
+            "select count(*), sum(notification_count), (select count(*) from marts.fct_notifications)"
+            " from marts.fct_notifications_per_minute"
+        ).fetchone()
+    print(
+        f"\n{label}: {events:,} events, {stored:,} in fct_notifications (redeliveries out),"
+        f" {rollup_rows:,} rollup rows counting {rolled_up:,}"
+    )
     print(f"{'relation':<40} {'heap B/event':>13} {'index B/event':>14} {'total B/event':>14}")
     for name, size in tables.items():
         total = size.heap + size.indexes
