@@ -156,8 +156,7 @@ def materialize_rollup() -> None:
     """Every closed minute into the continuous aggregate's materialization, as billing's refreshes
     leave it (the policy alone covers the last hours; older minutes would be aggregated at query
     time and weigh nothing here)."""
-    dsn = db.resolve_dsn(Settings.from_env())
-    with psycopg.connect(dsn, autocommit=True) as conn, timed("materialize the rollup"):
+    with db.connect(Settings.from_env(), autocommit=True) as conn, timed("materialize the rollup"):
         conn.execute(
             "call refresh_continuous_aggregate('marts.fct_notifications_per_minute', null,"
             " date_trunc('minute', now()) - interval '2 minutes')"

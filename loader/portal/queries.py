@@ -7,7 +7,7 @@ parameter, and every value is a bound parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -105,7 +105,7 @@ def detail_page(
     rows = conn.execute(
         sql.SQL("{} limit {} offset {}").format(query.select(), page_size, (page - 1) * page_size)
     ).fetchall()
-    return DetailPage(rows, result.total, result.is_total_exact, page, page_size)
+    return replace(result, rows=rows)
 
 
 @dataclass(frozen=True)
