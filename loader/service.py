@@ -150,11 +150,13 @@ class Service:
                         conn = db.connect(self._settings, autocommit=True)
                     self._tick(session, conn)
                 except psycopg.Error as error:
-                    # the database restarting, say: try again at the next tick
+                    # the database restarting, say: try again at the next tick. A warning: if the
+                    # database stays away the loader fails too, and its error is the one line that
+                    # says why the service stops (this thread may see the loss first)
                     if self._stop.is_set():  # the loader has said why already
                         log.info("dbt tick cut short by the stop: %s", first_line(error))
                     else:
-                        log.error("dbt tick failed: %s", first_line(error))
+                        log.warning("dbt tick failed, retried at the next tick: %s", first_line(error))
                     if conn is not None:
                         conn.close()
                     conn = None
